@@ -1,0 +1,55 @@
+using Spectre.Console;
+using Spectre.Console.Cli;
+using VisionLab;
+using VisionLab.Cli.Commands;
+
+var app = new CommandApp();
+app.Configure(config =>
+{
+    config.SetApplicationName("visionlab");
+    config.PropagateExceptions();
+    config.AddCommand<TrainCommand>("train")
+        .WithDescription("Train a model and write a run folder (metrics, plots, checkpoints).")
+        .WithExample("train", "--model", "lenet5", "--data", "fashion-mnist", "--epochs", "5");
+    config.AddCommand<EvaluateCommand>("evaluate")
+        .WithDescription("Evaluate a checkpoint on the test split of its data set.")
+        .WithExample("evaluate", "--checkpoint", "runs/my-run/checkpoints/best.ckpt");
+    config.AddCommand<PredictCommand>("predict")
+        .WithDescription("Classify image files with a checkpoint.")
+        .WithExample("predict", "--checkpoint", "runs/my-run/checkpoints/best.ckpt", "shoe.png");
+    config.AddCommand<ModelsCommand>("models")
+        .WithDescription("List the models of the zoo.");
+});
+
+bool verbose = args.Contains("--verbose");
+try
+{
+    return app.Run(args);
+}
+catch (VisionLabException e)
+{
+    return Fail(e.Message, e, 1);
+}
+catch (CommandParseException e)
+{
+    return Fail(e.Message, e, 2);
+}
+catch (CommandRuntimeException e)
+{
+    return Fail(e.Message, e, 2);
+}
+catch (OperationCanceledException e)
+{
+    return Fail("cancelled", e, 130);
+}
+catch (Exception e)
+{
+    return Fail($"unexpected {e.GetType().Name}: {e.Message.Split('\n')[0]}", e, 70);
+}
+
+int Fail(string message, Exception e, int code)
+{
+    Console.Error.WriteLine($"error: {message}");
+    if (verbose) Console.Error.WriteLine(e);
+    return code;
+}

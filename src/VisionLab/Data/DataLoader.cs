@@ -1,0 +1,94 @@
+using System.Runtime.InteropServices;
+using VisionLab.Data.Transforms;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace VisionLab.Data;
+
+/// <summary>
+/// Batches a data set: a seeded shuffle per epoch (the same seed and epoch give the same order, so
+/// a resumed run sees what an uninterrupted one would), pixels gathered straight into the native
+/// tensor's memory, and normalisation on the whole batch.
+/// </summary>
+public sealed class DataLoader
+{
+    private readonly IImageClassificationDataset dataset;
+    private readonly Normalize normalize;
+    private readonly Device device;
+    private readonly int seed;
+
+    public DataLoader(IImageClassificationDataset dataset, int batchSize, Normalize normalize,
+        bool shuffle = false, int seed = 0, bool dropLast = false, Device? device = null)
+    {
+        if (batchSize < 1)
+            throw new VisionLabException($"batch size {batchSize} must be at least 1");
+        if (dataset.Count == 0)
+            throw new VisionLabException($"{dataset.Name} holds no images");
+        this.dataset = dataset;
+        this.normalize = normalize;
+        this.device = device ?? CPU;
+        this.seed = seed;
+        BatchSize = batchSize;
+        Shuffle = shuffle;
+        DropLast = dropLast;
+    }
+
+    public IImageClassificationDataset Dataset => dataset;
+    public int BatchSize { get; }
+    public bool Shuffle { get; }
+    public bool DropLast { get; }
+
+    /// <summary>Images one epoch yields.</summary>
+    public int ImagesPerEpoch => DropLast ? dataset.Count / BatchSize * BatchSize : dataset.Count;
+
+    public int BatchesPerEpoch => DropLast ? dataset.Count / BatchSize : (dataset.Count + BatchSize - 1) / BatchSize;
+
+    /// <summary>
+    /// The batches of one epoch. Each batch is created outside any dispose scope the caller may
+    /// hold, so the caller disposes it (a <c>using</c> per batch).
+    /// </summary>
+    public IEnumerable<Batch> Epoch(int epoch)
+    {
+        int[] order = Order(epoch);
+        var shape = dataset.ImageShape;
+        for (int start = 0; start + (DropLast ? BatchSize : 1) <= order.Length; start += BatchSize)
+        {
+            int n = Math.Min(BatchSize, order.Length - start);
+            yield return Collate(order.AsSpan(start, n), shape);
+        }
+    }
+
+    private Batch Collate(ReadOnlySpan<int> indices, ImageShape shape)
+    {
+        int n = indices.Length;
+        using var pixels = empty([n, shape.Channels, shape.Height, shape.Width], ScalarType.Byte);
+        var labels = empty([n], ScalarType.Int64);
+        Span<byte> pixelBytes = pixels.bytes;
+        Span<long> labelValues = MemoryMarshal.Cast<byte, long>(labels.bytes);
+        int size = shape.Elements;
+        for (int i = 0; i < n; i++)
+        {
+            dataset.CopyImage(indices[i], pixelBytes.Slice(i * size, size));
+            labelValues[i] = dataset.LabelOf(indices[i]);
+        }
+        var images = normalize.Apply(pixels);
+        if (device.type != DeviceType.CPU)
+        {
+            using (images) using (labels)
+                return new Batch(images.to(device), labels.to(device));
+        }
+        return new Batch(images, labels);
+    }
+
+    private int[] Order(int epoch)
+    {
+        var order = Enumerable.Range(0, dataset.Count).ToArray();
+        if (Shuffle)
+            new Random(EpochSeed(seed, epoch)).Shuffle(order);
+        return order;
+    }
+
+    // HashCode.Combine is salted per process, so mix by hand: the order must survive a restart.
+    private static int EpochSeed(int seed, int epoch) =>
+        (int)((uint)seed * 2654435761u ^ (uint)(epoch + 1) * 40503u) & int.MaxValue;
+}

@@ -1,0 +1,81 @@
+using System.Reflection;
+using VisionLab.Data;
+
+namespace VisionLab.Models;
+
+/// <summary>How to build a model: the head's width and the input's channels.</summary>
+public sealed record ModelOptions(int NumClasses = 1000, int InChannels = 3);
+
+/// <summary>
+/// Marks a static builder <c>ImageClassifier Name(ModelOptions)</c> as a zoo entry, next to the code
+/// it builds, as torchvision's <c>@register_model</c> does.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class ZooModelAttribute(string name) : Attribute
+{
+    public string Name { get; } = name;
+    public required string Family { get; init; }
+    public required string Paper { get; init; }
+    /// <summary>Input the architecture was designed for, as CxHxW.</summary>
+    public required string Input { get; init; }
+}
+
+public sealed record ModelInfo(string Name, string Family, string Paper, ImageShape DefaultInput,
+    Func<ModelOptions, ImageClassifier> Build);
+
+/// <summary>The registry of models by name.</summary>
+public static class ModelZoo
+{
+    private static readonly Lazy<IReadOnlyDictionary<string, ModelInfo>> Registry = new(Discover);
+
+    public static IReadOnlyCollection<ModelInfo> All => Registry.Value.Values.OrderBy(m => m.Family).ThenBy(m => m.Name).ToArray();
+
+    public static ModelInfo Find(string name)
+    {
+        if (Registry.Value.TryGetValue(name.ToLowerInvariant(), out var info)) return info;
+        var close = Registry.Value.Keys.OrderBy(k => EditDistance(k, name.ToLowerInvariant())).First();
+        throw new VisionLabException(
+            $"unknown model '{name}' (did you mean '{close}'? 'visionlab models' lists all {Registry.Value.Count})");
+    }
+
+    public static ImageClassifier Create(string name, ModelOptions options)
+    {
+        if (options.NumClasses < 1) throw new VisionLabException($"num_classes {options.NumClasses} must be at least 1");
+        if (options.InChannels < 1) throw new VisionLabException($"in_channels {options.InChannels} must be at least 1");
+        return Find(name).Build(options);
+    }
+
+    private static IReadOnlyDictionary<string, ModelInfo> Discover()
+    {
+        var found = new Dictionary<string, ModelInfo>();
+        var builders = typeof(ModelZoo).Assembly.GetTypes()
+            .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Static))
+            .Select(m => (Method: m, Entry: m.GetCustomAttribute<ZooModelAttribute>()))
+            .Where(b => b.Entry is not null);
+        foreach (var (method, entry) in builders)
+        {
+            var build = method.CreateDelegate<Func<ModelOptions, ImageClassifier>>();
+            if (!found.TryAdd(entry!.Name, new ModelInfo(entry.Name, entry.Family, entry.Paper, ImageShape.Parse(entry.Input), build)))
+                throw new InvalidOperationException($"two zoo models are named '{entry.Name}'");
+        }
+        return found;
+    }
+
+    private static int EditDistance(string a, string b)
+    {
+        var d = new int[b.Length + 1];
+        for (int j = 0; j <= b.Length; j++) d[j] = j;
+        for (int i = 1; i <= a.Length; i++)
+        {
+            int diagonal = d[0];
+            d[0] = i;
+            for (int j = 1; j <= b.Length; j++)
+            {
+                int above = d[j];
+                d[j] = Math.Min(Math.Min(d[j] + 1, d[j - 1] + 1), diagonal + (a[i - 1] == b[j - 1] ? 0 : 1));
+                diagonal = above;
+            }
+        }
+        return d[b.Length];
+    }
+}

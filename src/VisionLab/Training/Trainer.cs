@@ -1,0 +1,74 @@
+using System.Diagnostics;
+using VisionLab.Data;
+using VisionLab.Models;
+using VisionLab.Training.Optimizers;
+using VisionLab.Training.Schedules;
+using static TorchSharp.torch;
+
+namespace VisionLab.Training;
+
+/// <summary>
+/// The training loop: for each epoch, set the scheduled learning rate, take one optimiser step per
+/// batch, then evaluate on the test split. Everything else — checkpoints, records, progress —
+/// is a callback.
+/// </summary>
+public sealed class Trainer(ImageClassifier model, Optimizer optimizer, LearningRateSchedule schedule,
+    double baseLearningRate, IReadOnlyList<ITrainerCallback> callbacks)
+{
+    private readonly List<EpochResult> history = [];
+
+    public ImageClassifier Model { get; } = model;
+    public Optimizer Optimizer { get; } = optimizer;
+    public IReadOnlyList<EpochResult> History => history;
+    public int Epochs { get; private set; }
+
+    public void Fit(DataLoader train, DataLoader test, int epochs, CancellationToken cancellation = default)
+    {
+        if (epochs < 1) throw new VisionLabException($"epochs {epochs} must be at least 1");
+        Epochs = epochs;
+        int classes = Model.NumClasses;
+        foreach (var c in callbacks) c.OnTrainBegin(this);
+        for (int epoch = history.Count; epoch < epochs; epoch++)
+        {
+            Optimizer.LearningRate = schedule.At(epoch, baseLearningRate);
+            var (loss, accuracy, seconds) = TrainOneEpoch(train, epoch, cancellation);
+            var evaluation = Evaluator.Evaluate(Model, test, classes, cancellation);
+            var result = new EpochResult(epoch + 1, Optimizer.LearningRate, loss, accuracy,
+                evaluation.Loss, evaluation.Accuracy, seconds, train.ImagesPerEpoch / seconds,
+                evaluation.Seconds, Environment.WorkingSet / (1024.0 * 1024.0));
+            history.Add(result);
+            foreach (var c in callbacks) c.OnEpochEnd(this, result, evaluation);
+        }
+        foreach (var c in callbacks) c.OnTrainEnd(this);
+    }
+
+    private (double Loss, double Accuracy, double Seconds) TrainOneEpoch(DataLoader train, int epoch, CancellationToken cancellation)
+    {
+        Model.train();
+        var clock = Stopwatch.StartNew();
+        double lossSum = 0;
+        long correct = 0, seen = 0;
+        int batchIndex = 0, batches = train.BatchesPerEpoch;
+        foreach (var batch in train.Epoch(epoch))
+        {
+            cancellation.ThrowIfCancellationRequested();
+            using var b = batch;
+            using (NewDisposeScope())
+            {
+                var logits = Model.call(b.Images);
+                var loss = nn.functional.cross_entropy(logits, b.Labels);
+                Optimizer.ZeroGrad();
+                loss.backward();
+                Optimizer.Step();
+                lossSum += loss.item<float>() * b.Size;
+                correct += logits.argmax(1).eq(b.Labels).sum().item<long>();
+            }
+            seen += b.Size;
+            batchIndex++;
+            var progress = new BatchProgress(epoch + 1, Epochs, batchIndex, batches, lossSum / seen,
+                (double)correct / seen, seen / clock.Elapsed.TotalSeconds);
+            foreach (var c in callbacks) c.OnBatchEnd(this, progress);
+        }
+        return (lossSum / seen, (double)correct / seen, clock.Elapsed.TotalSeconds);
+    }
+}

@@ -1,0 +1,23 @@
+namespace VisionLab.Training;
+
+/// <summary>Where a training run stands after a batch, for progress displays.</summary>
+public readonly record struct BatchProgress(
+    int Epoch, int Epochs, int Batch, int Batches, double Loss, double Accuracy, double ImagesPerSecond);
+
+/// <summary>The figures of one finished epoch. Epoch numbers count from 1.</summary>
+public sealed record EpochResult(
+    int Epoch, double LearningRate, double TrainLoss, double TrainAccuracy,
+    double TestLoss, double TestAccuracy, double TrainSeconds, double TrainImagesPerSecond,
+    double EvalSeconds, double ResidentMemoryMb);
+
+/// <summary>
+/// Behaviour that plugs into <see cref="Trainer"/>: checkpoints, run records, progress displays.
+/// Every method has an empty default, so a callback implements only what it needs.
+/// </summary>
+public interface ITrainerCallback
+{
+    void OnTrainBegin(Trainer trainer) { }
+    void OnBatchEnd(Trainer trainer, in BatchProgress progress) { }
+    void OnEpochEnd(Trainer trainer, EpochResult result, EvaluationResult evaluation) { }
+    void OnTrainEnd(Trainer trainer) { }
+}

@@ -1,0 +1,113 @@
+using System.Runtime.InteropServices;
+using TorchSharp;
+using VisionLab.Data;
+using VisionLab.Data.Transforms;
+using VisionLab.Models;
+using VisionLab.Runs;
+using VisionLab.Runtime;
+using VisionLab.Training.Callbacks;
+using VisionLab.Training.Metrics;
+using VisionLab.Training.Optimizers;
+using VisionLab.Training.Schedules;
+using static TorchSharp.torch;
+
+namespace VisionLab.Training;
+
+/// <summary>Everything one training run is asked to do. Saved as the run's <c>config.json</c>.</summary>
+public sealed record TrainingConfig
+{
+    public string Model { get; init; } = "lenet5";
+    public string Data { get; init; } = "fashion-mnist";
+    public int Epochs { get; init; } = 5;
+    public int BatchSize { get; init; } = 64;
+    public string Optimizer { get; init; } = "sgd";
+    /// <summary>Null: the optimiser's default (SGD 0.05, Adam 0.001).</summary>
+    public double? LearningRate { get; init; }
+    public double Momentum { get; init; } = 0.9;
+    public double WeightDecay { get; init; }
+    public string Schedule { get; init; } = "cosine";
+    public int Seed { get; init; } = 42;
+    public int Threads { get; init; } = TorchRuntime.DefaultThreads;
+    public string Device { get; init; } = "cpu";
+    /// <summary>Run folder; null: runs/&lt;timestamp&gt;-&lt;model&gt;.</summary>
+    public string? Out { get; init; }
+    /// <summary>Use only the first N training images (quick runs, tests).</summary>
+    public int? TrainLimit { get; init; }
+    /// <summary>Use only the first N test images.</summary>
+    public int? TestLimit { get; init; }
+    public int EvalBatchSize { get; init; } = 1000;
+}
+
+public sealed record TrainingOutcome(RunFolder Run, RunMetrics Metrics);
+
+/// <summary>Turns a <see cref="TrainingConfig"/> into a finished run folder.</summary>
+public static class TrainingJob
+{
+    public static TrainingOutcome Run(TrainingConfig config, IEnumerable<ITrainerCallback> observers,
+        CancellationToken cancellation = default)
+    {
+        var optimizerKind = OptimizerFactory.Parse(config.Optimizer);
+        var schedule = LearningRateSchedule.Parse(config.Schedule, config.Epochs);
+        if (config.Epochs < 1) throw new VisionLabException($"--epochs {config.Epochs} must be at least 1");
+        ModelZoo.Find(config.Model);
+        TorchRuntime.SetThreads(config.Threads);
+        var device = TorchRuntime.ParseDevice(config.Device);
+
+        var data = ImageClassificationData.Open(config.Data).Subset(config.TrainLimit, config.TestLimit);
+        var transform = new EvalTransform(data.Train.ImageShape.Channels, data.Train.ImageShape.Height,
+            data.Train.ImageShape.Width, data.Mean, data.Std);
+        var normalize = transform.Normalize();
+        var train = new DataLoader(data.Train, config.BatchSize, normalize, shuffle: true, seed: config.Seed, device: device);
+        var test = new DataLoader(data.Test, config.EvalBatchSize, normalize, device: device);
+
+        TorchRuntime.Seed(config.Seed);
+        using var model = ModelZoo.Create(config.Model, new ModelOptions(data.Classes.Count, transform.Channels));
+        model.to(device);
+        CheckInputFits(model, config.Model, transform.Input, device);
+        using var parameters = new FlatParameters(model.parameters());
+        double learningRate = config.LearningRate ?? OptimizerFactory.DefaultLearningRate(optimizerKind);
+        using var optimizer = OptimizerFactory.Create(optimizerKind, parameters, learningRate, config.Momentum, config.WeightDecay);
+
+        var run = RunFolder.Create(config.Out, config.Model, DateTime.Now);
+        run.WriteJson(run.ConfigFile, config with { LearningRate = learningRate, Out = run.Root });
+        var recorder = new RunRecorder(run, config.Model, data.Name, data.Classes);
+        var saver = new CheckpointSaver(run, epoch => new CheckpointInfo
+        {
+            Model = config.Model,
+            NumClasses = data.Classes.Count,
+            InChannels = transform.Channels,
+            Classes = data.Classes,
+            EvalTransform = transform,
+            Data = data.Name,
+            Epoch = epoch.Epoch,
+            TestAccuracy = epoch.TestAccuracy,
+            Optimizer = config.Optimizer,
+            Seed = config.Seed,
+        });
+        var trainer = new Trainer(model, optimizer, schedule, learningRate, [saver, recorder, .. observers]);
+        trainer.Fit(train, test, config.Epochs, cancellation);
+        return new TrainingOutcome(run, recorder.Latest!);
+    }
+
+    /// <summary>One forward pass on a single blank image, so a size the architecture cannot take
+    /// fails here with a readable message rather than deep inside the first batch.</summary>
+    public static void CheckInputFits(ImageClassifier model, string name, ImageShape input, Device device)
+    {
+        using var _ = no_grad();
+        using var scope = NewDisposeScope();
+        bool wasTraining = model.training;
+        model.eval();
+        try
+        {
+            model.call(zeros(1, input.Channels, input.Height, input.Width, device: device));
+        }
+        catch (ExternalException e)
+        {
+            throw new VisionLabException($"model {name} cannot take {input} images: {e.Message.Split('\n')[0]}", e);
+        }
+        finally
+        {
+            model.train(wasTraining);
+        }
+    }
+}

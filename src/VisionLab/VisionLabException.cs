@@ -1,0 +1,25 @@
+namespace VisionLab;
+
+/// <summary>
+/// A problem the user can fix: bad input, a missing file, an unknown name. The message names the
+/// thing and what is wrong with it, in one line, so a command line can print it without a trace.
+/// </summary>
+public class VisionLabException : Exception
+{
+    public VisionLabException(string message) : base(message) { }
+    public VisionLabException(string message, Exception inner) : base(message, inner) { }
+}
+
+/// <summary>A data file that is missing, truncated or not in the format it claims.</summary>
+public sealed class DataFormatException(string path, string problem, Exception? inner = null)
+    : VisionLabException($"{path}: {problem}", inner!)
+{
+    public string Path { get; } = path;
+}
+
+/// <summary>A checkpoint that is missing, corrupt or belongs to something else.</summary>
+public sealed class CheckpointException(string path, string problem, Exception? inner = null)
+    : VisionLabException($"checkpoint {path}: {problem}", inner!)
+{
+    public string Path { get; } = path;
+}
