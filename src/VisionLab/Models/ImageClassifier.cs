@@ -29,4 +29,19 @@ public abstract class ImageClassifier(string name) : nn.Module<Tensor, Tensor>(n
     }
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
+
+    /// <summary>
+    /// Swaps the registered child <paramref name="name"/> for <paramref name="replacement"/>,
+    /// keeping every child's place so parameter order (and state-dict order) stays as it was.
+    /// TorchSharp registers a name only once, so the children are registered afresh.
+    /// </summary>
+    protected void ReplaceChild(string name, nn.Module replacement)
+    {
+        var children = named_children().ToList();
+        if (!children.Any(c => c.name == name))
+            throw new ArgumentException($"{GetName()} has no child module '{name}'", nameof(name));
+        ClearModules();
+        foreach (var (childName, child) in children)
+            register_module(childName, childName == name ? replacement : child);
+    }
 }

@@ -54,7 +54,7 @@ public sealed class LeNet5 : ImageClassifier
     {
         var old = fc3;
         fc3 = Linear(84, numClasses).to(old.weight!.device);
-        register_module(nameof(fc3), fc3);
+        ReplaceChild(nameof(fc3), fc3);
         old.Dispose();
     }
 

@@ -156,7 +156,7 @@ public static class Checkpoint
         using var cpu = value.detach().cpu().contiguous();
         writer.Write(name);
         writer.Write((int)cpu.dtype);
-        writer.Write(cpu.dim());
+        writer.Write((int)cpu.dim());
         foreach (long d in cpu.shape) writer.Write(d);
         var data = cpu.bytes;
         writer.Write((long)data.Length);

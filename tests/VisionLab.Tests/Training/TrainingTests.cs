@@ -1,0 +1,95 @@
+using System.Text.Json;
+using SkiaSharp;
+using VisionLab.Tests.Support;
+using VisionLab.Training;
+
+namespace VisionLab.Tests.Training;
+
+public class TrainingTests
+{
+    private static TrainingConfig Short(string outFolder) => new()
+    {
+        Model = "lenet5",
+        Data = "fashion-mnist",
+        Epochs = 2,
+        BatchSize = 64,
+        TrainLimit = 6_000,
+        TestLimit = 1_000,
+        Seed = 7,
+        Out = outFolder,
+    };
+
+    [Fact]
+    public void A_short_seeded_run_learns_fashion_mnist_and_writes_a_complete_run_folder()
+    {
+        _ = FashionMnist.Full;
+        using var dir = new TempFolder();
+        var outcome = TrainingJob.Run(Short(dir.File("run")), []);
+        var run = outcome.Run;
+
+        // 6,000 images for two epochs: LeNet-5 is past 75% already (it reaches ~90% on the full set).
+        Assert.True(outcome.Metrics.TestAccuracy >= 0.75, $"test accuracy {outcome.Metrics.TestAccuracy}");
+        Assert.Equal(2, outcome.Metrics.History.Count);
+
+        using var metrics = JsonDocument.Parse(File.ReadAllText(run.MetricsFile));
+        var root = metrics.RootElement;
+        Assert.Equal(outcome.Metrics.TestAccuracy, root.GetProperty("test_accuracy").GetDouble());
+        Assert.True(root.GetProperty("test_loss").GetDouble() > 0);
+        Assert.True(root.GetProperty("train_images_per_second").GetDouble() > 0);
+        Assert.Equal(2, root.GetProperty("history").GetArrayLength());
+        var perClass = root.GetProperty("per_class");
+        Assert.Equal(10, perClass.GetArrayLength());
+        Assert.Equal("T-shirt/top", perClass[0].GetProperty("class").GetString());
+        foreach (string field in new[] { "precision", "recall", "f1" })
+            Assert.InRange(perClass[1].GetProperty(field).GetDouble(), 0.0, 1.0);
+
+        foreach (string image in new[] { run.CurvesImage, run.ConfusionMatrixImage })
+        {
+            using var bitmap = SKBitmap.Decode(image);
+            Assert.True(bitmap is { Width: > 400, Height: > 300 }, $"{image} is not a readable chart");
+        }
+        Assert.True(File.Exists(run.BestCheckpoint));
+        Assert.True(File.Exists(run.LastCheckpoint));
+        Assert.Empty(Directory.GetFiles(run.Root, "*.tmp", SearchOption.AllDirectories));
+        using var config = JsonDocument.Parse(File.ReadAllText(run.ConfigFile));
+        Assert.Equal(0.05, config.RootElement.GetProperty("learning_rate").GetDouble());
+
+        using var best = Checkpoint.Load(run.BestCheckpoint);
+        Assert.Equal(outcome.Metrics.BestTestAccuracy, best.Info.TestAccuracy);
+    }
+
+    [Fact]
+    public void The_same_seed_gives_the_same_weights_twice()
+    {
+        using var dir = new TempFolder();
+        var config = Short(dir.File("a")) with { Epochs = 1, TrainLimit = 2_000, TestLimit = 200 };
+        var first = TrainingJob.Run(config, []);
+        var second = TrainingJob.Run(config with { Out = dir.File("b") }, []);
+
+        using var a = Checkpoint.Load(first.Run.LastCheckpoint);
+        using var b = Checkpoint.Load(second.Run.LastCheckpoint);
+        foreach (var ((name, wa), (_, wb)) in a.Model.state_dict().Zip(b.Model.state_dict()))
+            Assert.True(wa.SameAs(wb), $"{name} differs between two runs with the same seed");
+        Assert.Equal(first.Metrics.TestAccuracy, second.Metrics.TestAccuracy);
+    }
+
+    [Fact]
+    public void A_run_folder_that_already_holds_a_run_is_not_overwritten()
+    {
+        using var dir = new TempFolder();
+        var config = Short(dir.File("run")) with { Epochs = 1, TrainLimit = 500, TestLimit = 100 };
+        TrainingJob.Run(config, []);
+        var e = Assert.Throws<VisionLabException>(() => TrainingJob.Run(config, []));
+        Assert.Contains("already holds a run", e.Message);
+    }
+
+    [Fact]
+    public void Images_of_a_size_the_model_cannot_take_are_refused_before_training()
+    {
+        using var dir = new TempFolder();
+        IdxWriter.WriteDataFolder(dir.File("data"), count: 20, height: 12, width: 12);
+        var e = Assert.Throws<VisionLabException>(() =>
+            TrainingJob.Run(Short(dir.File("run")) with { Data = dir.File("data") }, []));
+        Assert.Contains("model lenet5 cannot take 1x12x12 images", e.Message);
+    }
+}
