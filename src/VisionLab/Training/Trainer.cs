@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using VisionLab.Data;
 using VisionLab.Models;
+using VisionLab.Runtime;
 using VisionLab.Training.Optimizers;
 using VisionLab.Training.Schedules;
 using static TorchSharp.torch;
@@ -35,7 +36,7 @@ public sealed class Trainer(ImageClassifier model, Optimizer optimizer, Learning
             var evaluation = Evaluator.Evaluate(Model, test, classes, cancellation);
             var result = new EpochResult(epoch + 1, Optimizer.LearningRate, loss, accuracy,
                 evaluation.Loss, evaluation.Accuracy, seconds, train.ImagesPerEpoch / seconds,
-                evaluation.Seconds, Environment.WorkingSet / (1024.0 * 1024.0));
+                evaluation.Seconds, ProcessMemory.SettledResidentMb());
             history.Add(result);
             foreach (var c in callbacks) c.OnEpochEnd(this, result, evaluation);
         }

@@ -17,7 +17,7 @@ public sealed class CliEndToEndTests : IClassFixture<CliEndToEndTests.TinyRun>
     {
         public TinyRun()
         {
-            Train = CliRunner.Run("train", "--epochs", "1", "--train-limit", "3000", "--test-limit", "500",
+            Train = CliRunner.Run("train", "--epochs", "3", "--train-limit", "3000", "--test-limit", "500",
                 "--out", Folder.File("run"), "--json");
             Checkpoint = Path.Combine(Folder.Path, "run", "checkpoints", "best.ckpt");
         }
@@ -38,6 +38,16 @@ public sealed class CliEndToEndTests : IClassFixture<CliEndToEndTests.TinyRun>
         Assert.InRange(metrics.GetProperty("test_accuracy").GetDouble(), 0.5, 1.0);
         Assert.Equal(Path.Combine(run.Folder.Path, "run"), json.RootElement.GetProperty("run").GetString());
         Assert.True(File.Exists(run.Checkpoint));
+    }
+
+    [Fact]
+    public void Resident_memory_stays_flat_across_epochs()
+    {
+        using var json = JsonDocument.Parse(run.Train.Stdout);
+        var memory = json.RootElement.GetProperty("metrics").GetProperty("history").EnumerateArray()
+            .Select(h => h.GetProperty("resident_memory_mb").GetDouble()).ToList();
+        Assert.Equal(3, memory.Count);
+        Assert.True(memory[^1] <= memory[0] * 1.10, $"resident memory grew from {memory[0]:F0} MB to {memory[^1]:F0} MB");
     }
 
     [Fact]

@@ -15,6 +15,10 @@ public sealed class RunRecorder(RunFolder run, string model, string data, IReadO
 
     public RunMetrics? Latest { get; private set; }
 
+    // Load the fonts and native chart code before the first epoch, so that epoch 1's memory
+    // figure already includes them and later epochs compare like with like.
+    public void OnTrainBegin(Trainer trainer) => Typefaces.EnsureRegistered();
+
     public void OnEpochEnd(Trainer trainer, EpochResult result, EvaluationResult evaluation)
     {
         Latest = RunMetrics.From(model, data, trainer.Model.ParameterCount(), trainer.History, evaluation, classes,
