@@ -11,16 +11,17 @@ public static class TrainingCurves
     {
         Typefaces.EnsureRegistered();
         double[] epochs = history.Select(h => (double)h.Epoch).ToArray();
-        byte[] loss = Panel($"{title}: loss", "cross-entropy", epochs,
+        byte[] loss = Panel($"{title}: loss", "cross-entropy", Alignment.UpperRight, epochs,
             ("train", history.Select(h => h.TrainLoss)), ("test", history.Select(h => h.TestLoss)));
-        byte[] accuracy = Panel($"{title}: accuracy", "accuracy", epochs,
+        byte[] accuracy = Panel($"{title}: accuracy", "accuracy", Alignment.LowerRight, epochs,
             ("train", history.Select(h => h.TrainAccuracy)), ("test", history.Select(h => h.TestAccuracy)));
         return SideBySide(loss, accuracy);
     }
 
     private const int PanelWidth = 640, PanelHeight = 440;
 
-    private static byte[] Panel(string title, string yLabel, double[] epochs, params (string Name, IEnumerable<double> Values)[] series)
+    // Loss falls and accuracy rises, so their legends sit in opposite corners, away from the lines.
+    private static byte[] Panel(string title, string yLabel, Alignment legend, double[] epochs, params (string Name, IEnumerable<double> Values)[] series)
     {
         var plot = new Plot();
         plot.Title(title);
@@ -34,7 +35,7 @@ public static class TrainingCurves
             line.MarkerSize = 7;
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic { IntegerTicksOnly = true };
-        plot.ShowLegend(Alignment.UpperRight);
+        plot.ShowLegend(legend);
         return plot.GetImageBytes(PanelWidth, PanelHeight, ImageFormat.Png);
     }
 
