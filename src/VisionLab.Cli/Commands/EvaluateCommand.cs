@@ -3,17 +3,12 @@ using Spectre.Console;
 using Spectre.Console.Cli;
 using VisionLab.Cli.Rendering;
 using VisionLab.Data;
-using VisionLab.Runtime;
 using VisionLab.Training;
 
 namespace VisionLab.Cli.Commands;
 
-public sealed class EvaluateSettings : ComputeSettings
+public sealed class EvaluateSettings : CheckpointSettings
 {
-    [CommandOption("-c|--checkpoint <FILE>")]
-    [Description("Checkpoint written by 'visionlab train' (a run's checkpoints/best.ckpt or last.ckpt).")]
-    public string Checkpoint { get; init; } = "";
-
     [CommandOption("-d|--data <DATA>")]
     [Description("Data set whose test split to use (default: the one the checkpoint was trained on).")]
     public string? Data { get; init; }
@@ -21,18 +16,13 @@ public sealed class EvaluateSettings : ComputeSettings
     [CommandOption("-b|--batch-size <N>")]
     [DefaultValue(1000)]
     public int BatchSize { get; init; } = 1000;
-
-    public override ValidationResult Validate() =>
-        string.IsNullOrEmpty(Checkpoint) ? ValidationResult.Error("--checkpoint is required") : ValidationResult.Success();
 }
 
 public sealed class EvaluateCommand : Command<EvaluateSettings>
 {
     public override int Execute(CommandContext context, EvaluateSettings s, CancellationToken cancellation)
     {
-        TorchRuntime.SetThreads(s.Threads ?? TorchRuntime.DefaultThreads);
-        var device = TorchRuntime.ParseDevice(s.Device);
-        using var checkpoint = Checkpoint.Load(s.Checkpoint, device);
+        using var checkpoint = s.LoadCheckpoint(out var device);
         var info = checkpoint.Info;
         var data = ImageClassificationData.Open(s.Data ?? info.Data);
         if (data.Test.ImageShape != info.EvalTransform.Input)

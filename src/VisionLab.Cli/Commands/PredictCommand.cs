@@ -3,17 +3,12 @@ using Spectre.Console;
 using Spectre.Console.Cli;
 using VisionLab.Cli.Rendering;
 using VisionLab.Inference;
-using VisionLab.Runtime;
 using VisionLab.Training;
 
 namespace VisionLab.Cli.Commands;
 
-public sealed class PredictSettings : ComputeSettings
+public sealed class PredictSettings : CheckpointSettings
 {
-    [CommandOption("-c|--checkpoint <FILE>")]
-    [Description("Checkpoint written by 'visionlab train'.")]
-    public string Checkpoint { get; init; } = "";
-
     [CommandArgument(0, "<IMAGES>")]
     [Description("Image files: PNG, JPEG, BMP, WebP or GIF.")]
     public string[] Images { get; init; } = [];
@@ -22,18 +17,13 @@ public sealed class PredictSettings : ComputeSettings
     [Description("How many classes to show per image.")]
     [DefaultValue(3)]
     public int Top { get; init; } = 3;
-
-    public override ValidationResult Validate() =>
-        string.IsNullOrEmpty(Checkpoint) ? ValidationResult.Error("--checkpoint is required") : ValidationResult.Success();
 }
 
 public sealed class PredictCommand : Command<PredictSettings>
 {
     public override int Execute(CommandContext context, PredictSettings s, CancellationToken cancellation)
     {
-        TorchRuntime.SetThreads(s.Threads ?? TorchRuntime.DefaultThreads);
-        var device = TorchRuntime.ParseDevice(s.Device);
-        using var checkpoint = Checkpoint.Load(s.Checkpoint, device);
+        using var checkpoint = s.LoadCheckpoint(out var device);
         var predictor = new Predictor(checkpoint.Model, checkpoint.Info.EvalTransform, checkpoint.Info.Classes, device);
         var predictions = s.Images.Select(image => predictor.Predict(image, s.Top)).ToList();
         if (s.Json)
