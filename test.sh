@@ -2,7 +2,7 @@
 # Runs the test suite: installs what the tests need, builds, tests, and ends with "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")"
-scripts/setup.sh || exit 1
+scripts/setup.sh --reference || exit 1
 results="$(mktemp -d)"
 dotnet test VisionLab.sln -c Release --nologo --logger "trx;LogFileName=results.trx" --results-directory "$results" "$@"
 status=$?

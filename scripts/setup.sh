@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs what VisionLab needs from Debian/Ubuntu packages, skipping what is already there.
-#   scripts/setup.sh         data set and fonts (enough to train and see results)
-#   scripts/setup.sh --bench also Debian's PyTorch and OpenBLAS, the reference for bench/
+#   scripts/setup.sh             data set and fonts (enough to train and see results)
+#   scripts/setup.sh --reference also Debian's PyTorch, torchvision and OpenBLAS: the reference
+#                                that parity tests and bench/ compare against
 set -euo pipefail
 packages=(dataset-fashion-mnist fonts-dejavu-core)
-if [[ "${1:-}" == "--bench" ]]; then
+if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-torch python3-torchvision python3-numpy libopenblas0-pthread)
 fi
 

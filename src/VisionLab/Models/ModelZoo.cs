@@ -18,17 +18,26 @@ public sealed class ZooModelAttribute(string name) : Attribute
     public required string Paper { get; init; }
     /// <summary>Input the architecture was designed for, as CxHxW.</summary>
     public required string Input { get; init; }
+    /// <summary>Classes of the head the reference figures are for (ImageNet's 1000 by default).</summary>
+    public int Classes { get; init; } = 1000;
+    /// <summary>Parameter count with that head and the default input's channels (torchvision's
+    /// figure where torchvision has the model); tests hold the code to it.</summary>
+    public long Parameters { get; init; }
 }
 
 public sealed record ModelInfo(string Name, string Family, string Paper, ImageShape DefaultInput,
-    Func<ModelOptions, ImageClassifier> Build);
+    int ReferenceClasses, long ReferenceParameters, Func<ModelOptions, ImageClassifier> Build)
+{
+    /// <summary>Options that give the reference architecture (default input channels, reference head).</summary>
+    public ModelOptions ReferenceOptions => new(ReferenceClasses, DefaultInput.Channels);
+}
 
 /// <summary>The registry of models by name.</summary>
 public static class ModelZoo
 {
     private static readonly Lazy<IReadOnlyDictionary<string, ModelInfo>> Registry = new(Discover);
 
-    public static IReadOnlyCollection<ModelInfo> All => Registry.Value.Values.OrderBy(m => m.Family).ThenBy(m => m.Name).ToArray();
+    public static IReadOnlyCollection<ModelInfo> All => Registry.Value.Values.OrderBy(m => m.Family).ThenBy(m => m.ReferenceParameters).ToArray();
 
     public static ModelInfo Find(string name)
     {
@@ -55,7 +64,7 @@ public static class ModelZoo
         foreach (var (method, entry) in builders)
         {
             var build = method.CreateDelegate<Func<ModelOptions, ImageClassifier>>();
-            if (!found.TryAdd(entry!.Name, new ModelInfo(entry.Name, entry.Family, entry.Paper, ImageShape.Parse(entry.Input), build)))
+            if (!found.TryAdd(entry!.Name, new ModelInfo(entry.Name, entry.Family, entry.Paper, ImageShape.Parse(entry.Input), entry.Classes, entry.Parameters, build)))
                 throw new InvalidOperationException($"two zoo models are named '{entry.Name}'");
         }
         return found;
