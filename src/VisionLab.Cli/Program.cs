@@ -19,6 +19,16 @@ app.Configure(config =>
         .WithExample("predict", "--checkpoint", "runs/my-run/checkpoints/best.ckpt", "shoe.png");
     config.AddCommand<ModelsCommand>("models")
         .WithDescription("List the models of the zoo.");
+    config.AddCommand<InferCommand>("infer")
+        .WithDescription("Run a model in eval mode on a NumPy .npy array and write the output as .npy.")
+        .WithExample("infer", "--model", "resnet18", "--weights", "resnet18.pth", "--input", "x.npy", "--output", "y.npy");
+    config.AddBranch("weights", weights =>
+    {
+        weights.SetDescription("PyTorch state dicts: inspect, import into a checkpoint, export from one.");
+        weights.AddCommand<WeightsInspectCommand>("inspect").WithDescription("List a weights file's tensors; with --model, check it fits.");
+        weights.AddCommand<WeightsImportCommand>("import").WithDescription("Make a VisionLab checkpoint from a PyTorch state dict.");
+        weights.AddCommand<WeightsExportCommand>("export").WithDescription("Write a checkpoint's weights as .pt or .safetensors.");
+    });
 });
 
 bool verbose = args.Contains("--verbose");

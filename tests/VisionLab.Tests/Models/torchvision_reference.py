@@ -3,12 +3,15 @@
 
 Reads a JSON list of cases from stdin, each {"id", "model", "num_classes", "in_channels",
 "height", "width", "batch", "seed"}, and writes into OUT_DIR, per case:
-  <id>.weights.pt  the state dict of torchvision's model, seeded, with batch-norm running
-                   statistics and affine parameters randomised so that eval mode is not an identity
+  <id>.weights.pt  the state dict of torchvision's model, seeded, with batch-norm affine parameters
+                   randomised and running statistics calibrated on random batches
   <id>.io.pt       {"input": x, "output": model(x)} with the model in eval mode
+  <id>.input.npy, <id>.output.npy   the same arrays as NumPy files
 usage: torchvision_reference.py OUT_DIR < cases.json
 """
 import json, sys
+
+import numpy
 
 import torch
 import torch.nn as nn
@@ -36,16 +39,22 @@ def adapt_input_channels(model, channels):
     setattr(parent, last, replacement)
 
 
-def randomise_norms(model, generator):
-    for module in model.modules():
-        if isinstance(module, nn.modules.batchnorm._BatchNorm):
-            n = module.num_features
-            with torch.no_grad():
-                module.running_mean.copy_(torch.randn(n, generator=generator) * 0.1)
-                module.running_var.copy_(torch.rand(n, generator=generator) + 0.5)
-                module.weight.copy_(torch.rand(n, generator=generator) + 0.5)
-                module.bias.copy_(torch.randn(n, generator=generator) * 0.1)
-                module.num_batches_tracked.fill_(7)
+def calibrate_norms(model, generator, shape):
+    """Give batch norms realistic, non-trivial eval behaviour: random affine parameters, and running
+    statistics measured on random batches (so deep networks keep activations in a sane range)."""
+    norms = [m for m in model.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm)]
+    for module in norms:
+        n = module.num_features
+        with torch.no_grad():
+            module.weight.copy_(torch.rand(n, generator=generator) * 0.5 + 0.5)
+            module.bias.copy_(torch.randn(n, generator=generator) * 0.1)
+        module.reset_running_stats()
+        module.momentum = None  # cumulative average over the calibration batches
+    if norms:
+        model.train()
+        with torch.no_grad():
+            for _ in range(2):
+                model(torch.randn(*shape, generator=generator))
 
 
 def main():
@@ -56,13 +65,16 @@ def main():
         generator = torch.Generator().manual_seed(case["seed"])
         model = getattr(torchvision.models, case["model"])(num_classes=case["num_classes"])
         adapt_input_channels(model, case["in_channels"])
-        randomise_norms(model, generator)
+        shape = (case["batch"], case["in_channels"], case["height"], case["width"])
+        calibrate_norms(model, generator, shape)
         model.eval()
-        x = torch.randn(case["batch"], case["in_channels"], case["height"], case["width"], generator=generator)
+        x = torch.randn(*shape, generator=generator)
         with torch.no_grad():
             y = model(x)
         torch.save(model.state_dict(), f"{out}/{case['id']}.weights.pt")
         torch.save({"input": x, "output": y}, f"{out}/{case['id']}.io.pt")
+        numpy.save(f"{out}/{case['id']}.input.npy", x.numpy())
+        numpy.save(f"{out}/{case['id']}.output.npy", y.numpy())
 
 
 if __name__ == "__main__":

@@ -48,5 +48,9 @@ public sealed class TorchvisionReference : IDisposable
 
     public string InputOutputFile(ParityCase c) => folder.File($"{c.Id}.io.pt");
 
+    public string InputArray(ParityCase c) => folder.File($"{c.Id}.input.npy");
+
+    public string OutputArray(ParityCase c) => folder.File($"{c.Id}.output.npy");
+
     public void Dispose() => folder.Dispose();
 }
