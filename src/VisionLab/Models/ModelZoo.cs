@@ -3,8 +3,12 @@ using VisionLab.Data;
 
 namespace VisionLab.Models;
 
-/// <summary>How to build a model: the head's width and the input's channels.</summary>
-public sealed record ModelOptions(int NumClasses = 1000, int InChannels = 3);
+/// <summary>
+/// How to build a model: the head's width, the input's channels, and — for the networks that
+/// have them (GoogLeNet, Inception v3) — whether to build the auxiliary classifiers that add
+/// losses in training mode (torchvision's <c>aux_logits</c>, on by default as in its builders).
+/// </summary>
+public sealed record ModelOptions(int NumClasses = 1000, int InChannels = 3, bool AuxLogits = true);
 
 /// <summary>
 /// Marks a static builder <c>ImageClassifier Name(ModelOptions)</c> as a zoo entry, next to the code

@@ -1,60 +1,55 @@
-using System.Collections;
 using TorchSharp.PyBridge;
 using VisionLab.Models;
 using VisionLab.Models.Weights;
 using VisionLab.Tests.Support;
+using Xunit.Abstractions;
 using static TorchSharp.torch;
 
 namespace VisionLab.Tests.Models;
 
-/// <summary>
-/// Every zoo model loads torchvision's state dict unchanged and, in eval mode, gives torchvision's
-/// outputs: max |difference| ≤ 1e-4 × max(1, largest reference output). The small models run on
-/// every test run; set VISIONLAB_PARITY_ALL=1 to include the large ones.
-/// </summary>
-public sealed class ParityTests(ParityTests.References references, Xunit.Abstractions.ITestOutputHelper output)
-    : IClassFixture<ParityTests.References>
+/// <summary>The configurations of one model family to compare with torchvision.</summary>
+public interface IParityCases
 {
-    public static readonly ParityCase[] Everyday =
-    [
-        new("resnet18", 1000, 3, 96, 128),
-        new("resnet18", 10, 1, 28, 28),
-        new("resnet34", 7, 3, 64, 64),
-        new("resnet50", 1000, 3, 64, 80),
-        new("resnext50_32x4d", 5, 3, 64, 64),
-        new("wide_resnet50_2", 3, 3, 64, 64),
-    ];
+    /// <summary>Small enough to run on every test run.</summary>
+    ParityCase[] Everyday { get; }
 
-    public static readonly ParityCase[] Large =
-    [
-        new("resnet101", 1000, 3, 64, 64),
-        new("resnet152", 1000, 3, 64, 64),
-        new("resnext101_32x8d", 1000, 3, 64, 64),
-        new("resnext101_64x4d", 1000, 3, 64, 64),
-        new("wide_resnet101_2", 1000, 3, 64, 64),
-    ];
+    /// <summary>Run only with VISIONLAB_PARITY_ALL=1.</summary>
+    ParityCase[] Large { get; }
+}
 
+/// <summary>Makes a family's torchvision references once for all its tests.</summary>
+public sealed class ParityReferences<TCases> : IDisposable where TCases : IParityCases, new()
+{
+    public TorchvisionReference Data { get; } =
+        new(ParityTests<TCases>.IncludeLarge ? [.. new TCases().Everyday, .. new TCases().Large] : new TCases().Everyday);
+
+    public void Dispose() => Data.Dispose();
+}
+
+/// <summary>
+/// A zoo family loads torchvision's state dicts unchanged and, in eval mode, gives torchvision's
+/// outputs: max |difference| ≤ 1e-4 × max(1, largest reference output). A family's test class
+/// derives from this with its cases; set VISIONLAB_PARITY_ALL=1 to include the large models.
+/// </summary>
+public abstract class ParityTests<TCases>(ParityReferences<TCases> references, ITestOutputHelper output)
+    : IClassFixture<ParityReferences<TCases>> where TCases : IParityCases, new()
+{
     public static bool IncludeLarge => Environment.GetEnvironmentVariable("VISIONLAB_PARITY_ALL") == "1";
 
-    public sealed class References() : IDisposable
-    {
-        public TorchvisionReference Data { get; } = new(IncludeLarge ? [.. Everyday, .. Large] : Everyday);
-        public void Dispose() => Data.Dispose();
-    }
+    public static TheoryData<string> EverydayIds() => new(new TCases().Everyday.Select(c => c.Id));
 
-    public static TheoryData<string> EverydayIds() => new(Everyday.Select(c => c.Id));
-    public static TheoryData<string> LargeIds() => new(Large.Select(c => c.Id));
+    public static TheoryData<string> LargeIds() => new(new TCases().Large.Select(c => c.Id));
 
     [Theory]
     [MemberData(nameof(EverydayIds))]
-    public void Outputs_match_torchvision(string id) => AssertParity(Everyday.Single(c => c.Id == id));
+    public void Outputs_match_torchvision(string id) => AssertParity(new TCases().Everyday.Single(c => c.Id == id));
 
     [Theory]
     [MemberData(nameof(LargeIds))]
     public void Large_model_outputs_match_torchvision(string id)
     {
         if (!IncludeLarge) return;
-        AssertParity(Large.Single(c => c.Id == id));
+        AssertParity(new TCases().Large.Single(c => c.Id == id));
     }
 
     private void AssertParity(ParityCase c)
