@@ -19,6 +19,9 @@ app.Configure(config =>
         .WithExample("predict", "--checkpoint", "runs/my-run/checkpoints/best.ckpt", "shoe.png");
     config.AddCommand<ModelsCommand>("models")
         .WithDescription("List the models of the zoo.");
+    config.AddCommand<SummaryCommand>("summary")
+        .WithDescription("Layer table of a model: output shapes, parameters, multiply-adds.")
+        .WithExample("summary", "resnet50", "--input", "1x3x224x224");
     config.AddCommand<InferCommand>("infer")
         .WithDescription("Run a model in eval mode on a NumPy .npy array and write the output as .npy.")
         .WithExample("infer", "--model", "resnet18", "--weights", "resnet18.pth", "--input", "x.npy", "--output", "y.npy");

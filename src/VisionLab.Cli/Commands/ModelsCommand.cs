@@ -13,7 +13,7 @@ public sealed class ModelsCommand : Command<ModelsSettings>
     {
         var rows = ModelZoo.All.Select(m => new
         {
-            name = m.Name, family = m.Family, parameters = m.ReferenceParameters, classes = m.ReferenceClasses,
+            name = m.Name, family = m.Family, parameters = m.ReferenceParameters, macs = m.ReferenceMacs, classes = m.ReferenceClasses,
             input = m.DefaultInput.ToString(), paper = m.Paper,
         }).ToList();
         if (s.Json)
@@ -26,9 +26,10 @@ public sealed class ModelsCommand : Command<ModelsSettings>
         table.AddColumn("name");
         table.AddColumn("family");
         table.AddColumn(new TableColumn("parameters").RightAligned());
+        table.AddColumn(new TableColumn("GMACs").RightAligned());
         table.AddColumn(new TableColumn("classes").RightAligned());
         table.AddColumn("input");
-        foreach (var r in rows) table.AddRow(r.name, r.family, $"{r.parameters:N0}", $"{r.classes}", r.input);
+        foreach (var r in rows) table.AddRow(r.name, r.family, $"{r.parameters:N0}", $"{r.macs / 1e9:F3}", $"{r.classes}", r.input);
         AnsiConsole.Write(table);
         return 0;
     }

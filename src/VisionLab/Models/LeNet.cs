@@ -58,6 +58,6 @@ public sealed class LeNet5 : ImageClassifier
         old.Dispose();
     }
 
-    [ZooModel("lenet5", Family = "LeNet", Paper = "LeCun et al., Gradient-Based Learning Applied to Document Recognition, 1998", Input = "1x28x28", Classes = 10, Parameters = 61_706)]
+    [ZooModel("lenet5", Family = "LeNet", Paper = "LeCun et al., Gradient-Based Learning Applied to Document Recognition, 1998", Input = "1x28x28", Classes = 10, Parameters = 61_706, Macs = 416_520)]
     public static ImageClassifier Build(ModelOptions options) => new LeNet5(options.NumClasses, options.InChannels);
 }

@@ -27,10 +27,14 @@ public sealed class ZooModelAttribute(string name) : Attribute
     /// <summary>Parameter count with that head and the default input's channels (torchvision's
     /// figure where torchvision has the model); tests hold the code to it.</summary>
     public long Parameters { get; init; }
+    /// <summary>Multiply-adds of convolutions and fully connected layers for one image of the
+    /// default input, with the reference head (torchvision's published operation counts use the
+    /// same convention); tests hold the code to it.</summary>
+    public long Macs { get; init; }
 }
 
 public sealed record ModelInfo(string Name, string Family, string Paper, ImageShape DefaultInput,
-    int ReferenceClasses, long ReferenceParameters, Func<ModelOptions, ImageClassifier> Build)
+    int ReferenceClasses, long ReferenceParameters, long ReferenceMacs, Func<ModelOptions, ImageClassifier> Build)
 {
     /// <summary>Options that give the reference architecture (default input channels, reference head).</summary>
     public ModelOptions ReferenceOptions => new(ReferenceClasses, DefaultInput.Channels);
@@ -68,7 +72,7 @@ public static class ModelZoo
         foreach (var (method, entry) in builders)
         {
             var build = method.CreateDelegate<Func<ModelOptions, ImageClassifier>>();
-            if (!found.TryAdd(entry!.Name, new ModelInfo(entry.Name, entry.Family, entry.Paper, ImageShape.Parse(entry.Input), entry.Classes, entry.Parameters, build)))
+            if (!found.TryAdd(entry!.Name, new ModelInfo(entry.Name, entry.Family, entry.Paper, ImageShape.Parse(entry.Input), entry.Classes, entry.Parameters, entry.Macs, build)))
                 throw new InvalidOperationException($"two zoo models are named '{entry.Name}'");
         }
         return found;

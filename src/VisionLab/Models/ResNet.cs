@@ -166,33 +166,33 @@ public sealed class ResNet : ImageClassifier
     private const string ResNeXtPaper = "Xie et al., Aggregated Residual Transformations for Deep Neural Networks, CVPR 2017";
     private const string WidePaper = "Zagoruyko and Komodakis, Wide Residual Networks, BMVC 2016";
 
-    [ZooModel("resnet18", Family = "ResNet", Paper = ResNetPaper, Input = "3x224x224", Parameters = 11_689_512)]
+    [ZooModel("resnet18", Family = "ResNet", Paper = ResNetPaper, Input = "3x224x224", Parameters = 11_689_512, Macs = 1_814_073_344)]
     public static ImageClassifier ResNet18(ModelOptions o) => new ResNet(false, [2, 2, 2, 2], o);
 
-    [ZooModel("resnet34", Family = "ResNet", Paper = ResNetPaper, Input = "3x224x224", Parameters = 21_797_672)]
+    [ZooModel("resnet34", Family = "ResNet", Paper = ResNetPaper, Input = "3x224x224", Parameters = 21_797_672, Macs = 3_663_761_408)]
     public static ImageClassifier ResNet34(ModelOptions o) => new ResNet(false, [3, 4, 6, 3], o);
 
-    [ZooModel("resnet50", Family = "ResNet", Paper = ResNetPaper, Input = "3x224x224", Parameters = 25_557_032)]
+    [ZooModel("resnet50", Family = "ResNet", Paper = ResNetPaper, Input = "3x224x224", Parameters = 25_557_032, Macs = 4_089_184_256)]
     public static ImageClassifier ResNet50(ModelOptions o) => new ResNet(true, [3, 4, 6, 3], o);
 
-    [ZooModel("resnet101", Family = "ResNet", Paper = ResNetPaper, Input = "3x224x224", Parameters = 44_549_160)]
+    [ZooModel("resnet101", Family = "ResNet", Paper = ResNetPaper, Input = "3x224x224", Parameters = 44_549_160, Macs = 7_801_405_440)]
     public static ImageClassifier ResNet101(ModelOptions o) => new ResNet(true, [3, 4, 23, 3], o);
 
-    [ZooModel("resnet152", Family = "ResNet", Paper = ResNetPaper, Input = "3x224x224", Parameters = 60_192_808)]
+    [ZooModel("resnet152", Family = "ResNet", Paper = ResNetPaper, Input = "3x224x224", Parameters = 60_192_808, Macs = 11_513_626_624)]
     public static ImageClassifier ResNet152(ModelOptions o) => new ResNet(true, [3, 8, 36, 3], o);
 
-    [ZooModel("resnext50_32x4d", Family = "ResNeXt", Paper = ResNeXtPaper, Input = "3x224x224", Parameters = 25_028_904)]
+    [ZooModel("resnext50_32x4d", Family = "ResNeXt", Paper = ResNeXtPaper, Input = "3x224x224", Parameters = 25_028_904, Macs = 4_230_479_872)]
     public static ImageClassifier ResNeXt50_32x4d(ModelOptions o) => new ResNet(true, [3, 4, 6, 3], o, groups: 32, widthPerGroup: 4);
 
-    [ZooModel("resnext101_32x8d", Family = "ResNeXt", Paper = ResNeXtPaper, Input = "3x224x224", Parameters = 88_791_336)]
+    [ZooModel("resnext101_32x8d", Family = "ResNeXt", Paper = ResNeXtPaper, Input = "3x224x224", Parameters = 88_791_336, Macs = 16_414_015_488)]
     public static ImageClassifier ResNeXt101_32x8d(ModelOptions o) => new ResNet(true, [3, 4, 23, 3], o, groups: 32, widthPerGroup: 8);
 
-    [ZooModel("resnext101_64x4d", Family = "ResNeXt", Paper = ResNeXtPaper, Input = "3x224x224", Parameters = 83_455_272)]
+    [ZooModel("resnext101_64x4d", Family = "ResNeXt", Paper = ResNeXtPaper, Input = "3x224x224", Parameters = 83_455_272, Macs = 15_460_270_080)]
     public static ImageClassifier ResNeXt101_64x4d(ModelOptions o) => new ResNet(true, [3, 4, 23, 3], o, groups: 64, widthPerGroup: 4);
 
-    [ZooModel("wide_resnet50_2", Family = "Wide ResNet", Paper = WidePaper, Input = "3x224x224", Parameters = 68_883_240)]
+    [ZooModel("wide_resnet50_2", Family = "Wide ResNet", Paper = WidePaper, Input = "3x224x224", Parameters = 68_883_240, Macs = 11_398_021_120)]
     public static ImageClassifier WideResNet50_2(ModelOptions o) => new ResNet(true, [3, 4, 6, 3], o, widthPerGroup: 128);
 
-    [ZooModel("wide_resnet101_2", Family = "Wide ResNet", Paper = WidePaper, Input = "3x224x224", Parameters = 126_886_696)]
+    [ZooModel("wide_resnet101_2", Family = "Wide ResNet", Paper = WidePaper, Input = "3x224x224", Parameters = 126_886_696, Macs = 22_753_050_624)]
     public static ImageClassifier WideResNet101_2(ModelOptions o) => new ResNet(true, [3, 4, 23, 3], o, widthPerGroup: 128);
 }

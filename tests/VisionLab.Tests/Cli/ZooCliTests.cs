@@ -79,6 +79,21 @@ public sealed class ZooCliTests(ZooCliTests.Reference reference) : IClassFixture
         Assert.True(python.ExitCode == 0, stderr);
     }
 
+    [Fact]
+    public void Summary_reports_layers_parameters_and_multiply_adds()
+    {
+        var result = CliRunner.Run("summary", "resnet18", "--input", "1x1x64x64", "--num-classes", "10", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var root = json.RootElement;
+        Assert.Equal(11_175_370, root.GetProperty("parameters").GetInt64());
+        var layers = root.GetProperty("layers").EnumerateArray().ToList();
+        Assert.Equal("conv1", layers[0].GetProperty("name").GetString());
+        Assert.Equal(new long[] { 1, 64, 32, 32 }, layers[0].GetProperty("output_shape").EnumerateArray().Select(d => d.GetInt64()));
+        Assert.Equal(64L * 32 * 32 * 49, layers[0].GetProperty("macs").GetInt64());
+        Assert.Equal(layers.Sum(l => l.GetProperty("macs").GetInt64()), root.GetProperty("macs").GetInt64());
+    }
+
     [Theory]
     [InlineData("model.pt")]
     [InlineData("model.safetensors")]

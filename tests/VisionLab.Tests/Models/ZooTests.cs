@@ -8,11 +8,23 @@ public class ZooTests
 
     [Theory]
     [MemberData(nameof(AllModels))]
-    public void Parameter_count_equals_the_reference(string name)
+    public void Parameter_count_and_multiply_adds_equal_the_reference(string name)
     {
         var info = ModelZoo.Find(name);
         using var model = info.Build(info.ReferenceOptions);
         Assert.Equal(info.ReferenceParameters, model.ParameterCount());
+        var input = info.DefaultInput;
+        var summary = ModelSummary.Of(name, model, [1, input.Channels, input.Height, input.Width]);
+        Assert.Equal(info.ReferenceMacs, summary.Macs);
+        Assert.Equal(new long[] { 1, info.ReferenceClasses }, summary.OutputShape);
+    }
+
+    [Fact]
+    public void Resnet18_and_resnet50_have_torchvisions_published_operation_counts()
+    {
+        // torchvision lists 1.814 and 4.089 GFLOPS (multiply-adds of convolutions and linear layers).
+        Assert.Equal(1.814, ModelZoo.Find("resnet18").ReferenceMacs / 1e9, 3);
+        Assert.Equal(4.089, ModelZoo.Find("resnet50").ReferenceMacs / 1e9, 3);
     }
 
     [Fact]
@@ -21,6 +33,7 @@ public class ZooTests
         Assert.All(ModelZoo.All, m =>
         {
             Assert.True(m.ReferenceParameters > 0, $"{m.Name} has no reference parameter count");
+            Assert.True(m.ReferenceMacs > 0, $"{m.Name} has no reference multiply-add count");
             Assert.False(string.IsNullOrWhiteSpace(m.Paper), $"{m.Name} cites no paper");
         });
     }
