@@ -208,16 +208,16 @@ public sealed class DenseNet : ImageClassifier
 
     private const string Paper = "Huang et al., Densely Connected Convolutional Networks, CVPR 2017";
 
-    [ZooModel("densenet121", Family = "DenseNet", Paper = Paper, Input = "3x224x224", Parameters = 7_978_856)]
+    [ZooModel("densenet121", Family = "DenseNet", Paper = Paper, Input = "3x224x224", Parameters = 7_978_856, Macs = 2_834_161_664)]
     public static ImageClassifier DenseNet121(ModelOptions o) => new DenseNet(32, [6, 12, 24, 16], 64, o);
 
     // The widest variant: k = 48 and a 96-map stem.
-    [ZooModel("densenet161", Family = "DenseNet", Paper = Paper, Input = "3x224x224", Parameters = 28_681_000)]
+    [ZooModel("densenet161", Family = "DenseNet", Paper = Paper, Input = "3x224x224", Parameters = 28_681_000, Macs = 7_727_907_072)]
     public static ImageClassifier DenseNet161(ModelOptions o) => new DenseNet(48, [6, 12, 36, 24], 96, o);
 
-    [ZooModel("densenet169", Family = "DenseNet", Paper = Paper, Input = "3x224x224", Parameters = 14_149_480)]
+    [ZooModel("densenet169", Family = "DenseNet", Paper = Paper, Input = "3x224x224", Parameters = 14_149_480, Macs = 3_359_843_328)]
     public static ImageClassifier DenseNet169(ModelOptions o) => new DenseNet(32, [6, 12, 32, 32], 64, o);
 
-    [ZooModel("densenet201", Family = "DenseNet", Paper = Paper, Input = "3x224x224", Parameters = 20_013_928)]
+    [ZooModel("densenet201", Family = "DenseNet", Paper = Paper, Input = "3x224x224", Parameters = 20_013_928, Macs = 4_291_365_888)]
     public static ImageClassifier DenseNet201(ModelOptions o) => new DenseNet(32, [6, 12, 48, 32], 64, o);
 }

@@ -8,7 +8,7 @@ public sealed class DenseNetCases : IParityCases
     public ParityCase[] Everyday =>
     [
         new("densenet121", 1000, 3, 64, 64),
-        new("densenet121", 10, 1, 32, 32),
+        new("densenet121", 10, 1, 64, 64),
     ];
 
     public ParityCase[] Large =>
