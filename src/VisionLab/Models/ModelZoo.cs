@@ -59,6 +59,7 @@ public static class ModelZoo
     {
         if (options.NumClasses < 1) throw new VisionLabException($"num_classes {options.NumClasses} must be at least 1");
         if (options.InChannels < 1) throw new VisionLabException($"in_channels {options.InChannels} must be at least 1");
+        Runtime.TorchRuntime.EnsureInitialized();
         return Find(name).Build(options);
     }
 

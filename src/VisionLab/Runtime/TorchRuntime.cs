@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using static TorchSharp.torch;
 
 namespace VisionLab.Runtime;
@@ -5,6 +6,39 @@ namespace VisionLab.Runtime;
 /// <summary>Process-wide libtorch settings: threads, device and seed.</summary>
 public static class TorchRuntime
 {
+    static TorchRuntime() => DisableNnpack();
+
+    /// <summary>Applies VisionLab's process-wide libtorch settings; cheap to call again.</summary>
+    public static void EnsureInitialized() { }
+
+    /// <summary>
+    /// libtorch asks NNPACK whether it can run every convolution that oneDNN does not take (small
+    /// batches), and where NNPACK cannot initialise — many virtual machines — it prints
+    /// "Could not initialize NNPACK" to stderr on every such call. NNPACK would only be used for
+    /// batches of 16 or more, which oneDNN takes first, so switching it off (as PyTorch's
+    /// torch.backends.nnpack.set_flags(False) does) loses nothing and silences the noise.
+    /// The entry points are C++ symbols of libtorch_cpu (Itanium ABI: Linux and macOS).
+    /// </summary>
+    private static void DisableNnpack()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS()) return;
+        _ = get_num_threads(); // TorchSharp loads libtorch on first use
+        try
+        {
+            SetUserEnabledNnpack(GlobalContext(), false);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+        {
+            // Another libtorch build: its defaults stand.
+        }
+    }
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    private static extern IntPtr GlobalContext();
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledNNPACKEb")]
+    private static extern void SetUserEnabledNnpack(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+
     /// <summary>Default intra-op threads: every core the process may use.</summary>
     public static int DefaultThreads => Environment.ProcessorCount;
 

@@ -94,6 +94,15 @@ public sealed class ZooCliTests(ZooCliTests.Reference reference) : IClassFixture
         Assert.Equal(layers.Sum(l => l.GetProperty("macs").GetInt64()), root.GetProperty("macs").GetInt64());
     }
 
+    [Fact]
+    public void Small_batch_convolutions_print_no_libtorch_noise()
+    {
+        // DenseNet's 1x1 convolutions at batch 1 are the ones libtorch offers to NNPACK.
+        var result = CliRunner.Run("summary", "densenet121", "--input", "1x3x32x32", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Equal("", result.Stderr);
+    }
+
     [Theory]
     [InlineData("model.pt")]
     [InlineData("model.safetensors")]
