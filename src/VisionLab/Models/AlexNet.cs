@@ -83,6 +83,6 @@ public sealed class AlexNet : ImageClassifier
     }
 
     [ZooModel("alexnet", Family = "AlexNet", Paper = "Krizhevsky et al., ImageNet Classification with Deep Convolutional Neural Networks, NeurIPS 2012",
-        Input = "3x224x224", Parameters = 61_100_840)]
+        Input = "3x224x224", Parameters = 61_100_840, Macs = 714_188_480)]
     public static ImageClassifier Build(ModelOptions o) => new AlexNet(o.NumClasses, o.InChannels);
 }

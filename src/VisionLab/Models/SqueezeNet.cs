@@ -161,9 +161,9 @@ public sealed class SqueezeNet : ImageClassifier
 
     private const string SqueezeNetPaper = "Iandola et al., SqueezeNet: AlexNet-level accuracy with 50x fewer parameters and <0.5MB model size, 2016";
 
-    [ZooModel("squeezenet1_0", Family = "SqueezeNet", Paper = SqueezeNetPaper, Input = "3x224x224", Parameters = 1_248_424)]
+    [ZooModel("squeezenet1_0", Family = "SqueezeNet", Paper = SqueezeNetPaper, Input = "3x224x224", Parameters = 1_248_424, Macs = 818_924_576)]
     public static ImageClassifier SqueezeNet1_0(ModelOptions o) => new SqueezeNet(version1_1: false, o);
 
-    [ZooModel("squeezenet1_1", Family = "SqueezeNet", Paper = SqueezeNetPaper, Input = "3x224x224", Parameters = 1_235_496)]
+    [ZooModel("squeezenet1_1", Family = "SqueezeNet", Paper = SqueezeNetPaper, Input = "3x224x224", Parameters = 1_235_496, Macs = 349_151_936)]
     public static ImageClassifier SqueezeNet1_1(ModelOptions o) => new SqueezeNet(version1_1: true, o);
 }

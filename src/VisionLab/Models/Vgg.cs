@@ -126,27 +126,27 @@ public sealed class Vgg : ImageClassifier
 
     private const string VggPaper = "Simonyan and Zisserman, Very Deep Convolutional Networks for Large-Scale Image Recognition, ICLR 2015";
 
-    [ZooModel("vgg11", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 132_863_336)]
+    [ZooModel("vgg11", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 132_863_336, Macs = 7_609_090_048)]
     public static ImageClassifier Vgg11(ModelOptions o) => new Vgg(ConfigA, batchNorm: false, o);
 
-    [ZooModel("vgg11_bn", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 132_868_840)]
+    [ZooModel("vgg11_bn", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 132_868_840, Macs = 7_609_090_048)]
     public static ImageClassifier Vgg11Bn(ModelOptions o) => new Vgg(ConfigA, batchNorm: true, o);
 
-    [ZooModel("vgg13", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 133_047_848)]
+    [ZooModel("vgg13", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 133_047_848, Macs = 11_308_466_176)]
     public static ImageClassifier Vgg13(ModelOptions o) => new Vgg(ConfigB, batchNorm: false, o);
 
-    [ZooModel("vgg13_bn", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 133_053_736)]
+    [ZooModel("vgg13_bn", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 133_053_736, Macs = 11_308_466_176)]
     public static ImageClassifier Vgg13Bn(ModelOptions o) => new Vgg(ConfigB, batchNorm: true, o);
 
-    [ZooModel("vgg16", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 138_357_544)]
+    [ZooModel("vgg16", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 138_357_544, Macs = 15_470_264_320)]
     public static ImageClassifier Vgg16(ModelOptions o) => new Vgg(ConfigD, batchNorm: false, o);
 
-    [ZooModel("vgg16_bn", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 138_365_992)]
+    [ZooModel("vgg16_bn", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 138_365_992, Macs = 15_470_264_320)]
     public static ImageClassifier Vgg16Bn(ModelOptions o) => new Vgg(ConfigD, batchNorm: true, o);
 
-    [ZooModel("vgg19", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 143_667_240)]
+    [ZooModel("vgg19", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 143_667_240, Macs = 19_632_062_464)]
     public static ImageClassifier Vgg19(ModelOptions o) => new Vgg(ConfigE, batchNorm: false, o);
 
-    [ZooModel("vgg19_bn", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 143_678_248)]
+    [ZooModel("vgg19_bn", Family = "VGG", Paper = VggPaper, Input = "3x224x224", Parameters = 143_678_248, Macs = 19_632_062_464)]
     public static ImageClassifier Vgg19Bn(ModelOptions o) => new Vgg(ConfigE, batchNorm: true, o);
 }
