@@ -252,6 +252,6 @@ public sealed class GoogLeNet : ImageClassifier, IAuxiliaryClassifiers
     /// GoogLeNet with torchvision's defaults: auxiliary heads built (13,004,888 parameters; 6,624,904
     /// without them, torchvision's published figure, which leaves them out).
     /// </summary>
-    [ZooModel("googlenet", Family = "GoogLeNet", Paper = Paper, Input = "3x224x224", Parameters = 13_004_888)]
+    [ZooModel("googlenet", Family = "GoogLeNet", Paper = Paper, Input = "3x224x224", Parameters = 13_004_888, Macs = 1_498_376_192)]
     public static ImageClassifier Googlenet(ModelOptions o) => new GoogLeNet(o);
 }

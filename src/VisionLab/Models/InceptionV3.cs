@@ -367,6 +367,6 @@ public sealed class InceptionV3 : ImageClassifier, IAuxiliaryClassifiers
     private const string Paper = "Szegedy et al., Rethinking the Inception Architecture for Computer Vision, CVPR 2016";
 
     /// <summary>Inception v3 with torchvision's defaults: the auxiliary head built (23,834,568 parameters without it).</summary>
-    [ZooModel("inception_v3", Family = "Inception v3", Paper = Paper, Input = "3x299x299", Parameters = 27_161_264)]
+    [ZooModel("inception_v3", Family = "Inception v3", Paper = Paper, Input = "3x299x299", Parameters = 27_161_264, Macs = 5_713_216_096)]
     public static ImageClassifier Inception_v3(ModelOptions o) => new InceptionV3(o);
 }
