@@ -11,7 +11,7 @@ namespace VisionLab.Tests.Cli;
 /// <summary>The zoo from the command line: infer on NumPy arrays, inspect, import and export weights.</summary>
 public sealed class ZooCliTests(ZooCliTests.Reference reference) : IClassFixture<ZooCliTests.Reference>
 {
-    public static readonly ParityCase Case = new("resnet18", 10, 1, 32, 32);
+    public static readonly ParityCase Case = new("resnet18", 10, 1, 64, 64);
 
     public sealed class Reference : IDisposable
     {
@@ -36,7 +36,9 @@ public sealed class ZooCliTests(ZooCliTests.Reference reference) : IClassFixture
         using var actual = NpyFile.Read(output);
         using var expected = NpyFile.Read(reference.Data.OutputArray(Case));
         Assert.Equal(expected.shape, actual.shape);
-        Assert.True((actual - expected).abs().max().item<float>() < 1e-4);
+        double difference = (actual - expected).abs().max().item<float>();
+        double scale = Math.Max(1.0, expected.abs().max().item<float>());
+        Assert.True(difference <= 1e-4 * scale, $"max difference {difference:E2} at scale {scale:F2}");
     }
 
     [Fact]
@@ -64,7 +66,7 @@ public sealed class ZooCliTests(ZooCliTests.Reference reference) : IClassFixture
         string checkpoint = reference.Folder.File("imported.ckpt");
         string exported = reference.Folder.File("exported.pt");
         var import = CliRunner.Run("weights", "import", reference.Data.WeightsFile(Case), "--model", "resnet18",
-            "--num-classes", "10", "--in-channels", "1", "--input", "1x32x32", "--out", checkpoint);
+            "--num-classes", "10", "--in-channels", "1", "--input", "1x64x64", "--out", checkpoint);
         Assert.True(import.ExitCode == 0, import.Stderr);
         var export = CliRunner.Run("weights", "export", "--checkpoint", checkpoint, "--out", exported);
         Assert.True(export.ExitCode == 0, export.Stderr);
