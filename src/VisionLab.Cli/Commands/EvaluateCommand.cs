@@ -25,12 +25,13 @@ public sealed class EvaluateCommand : Command<EvaluateSettings>
         using var checkpoint = s.LoadCheckpoint(out var device);
         var info = checkpoint.Info;
         var data = ImageClassificationData.Open(s.Data ?? info.Data);
-        if (data.Test.ImageShape != info.EvalTransform.Input)
+        if (data.Test.ImageShape.Channels != info.EvalTransform.Channels)
             throw new VisionLabException($"{data.Name} holds {data.Test.ImageShape} images but the checkpoint's model takes {info.EvalTransform.Input}");
         if (data.Classes.Count != info.NumClasses)
             throw new VisionLabException($"{data.Name} has {data.Classes.Count} classes but the checkpoint's model has {info.NumClasses}");
 
-        var loader = new DataLoader(data.Test, s.BatchSize, info.EvalTransform.Normalize(), device: device);
+        var loader = new DataLoader(data.Test, s.BatchSize, info.EvalTransform.Normalize(), device: device,
+            outputSize: (info.EvalTransform.Height, info.EvalTransform.Width));
         var result = Evaluator.Evaluate(checkpoint.Model, loader, info.NumClasses, cancellation);
         var perClass = result.Confusion.PerClass(info.Classes);
         if (s.Json)

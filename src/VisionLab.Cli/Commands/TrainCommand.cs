@@ -57,6 +57,10 @@ public sealed class TrainSettings : ComputeSettings
     [Description("Run folder (default: runs/<timestamp>-<model>).")]
     public string? Out { get; init; }
 
+    [CommandOption("--image-size <N>")]
+    [Description("Train at N×N pixels (bilinear resize), e.g. 32 for VGG on 28×28 Fashion-MNIST (default: the data's size).")]
+    public int? ImageSize { get; init; }
+
     [CommandOption("--train-limit <N>")]
     [Description("Train on the first N images only (quick runs).")]
     public int? TrainLimit { get; init; }
@@ -75,7 +79,7 @@ public sealed class TrainCommand : Command<TrainSettings>
             Model = s.Model, Data = s.Data, Epochs = s.Epochs, BatchSize = s.BatchSize, Optimizer = s.Optimizer,
             LearningRate = s.LearningRate, Momentum = s.Momentum, WeightDecay = s.WeightDecay, Schedule = s.Schedule,
             Seed = s.Seed, Threads = s.Threads ?? TorchRuntime.DefaultThreads, Device = s.Device, Out = s.Out,
-            TrainLimit = s.TrainLimit, TestLimit = s.TestLimit,
+            TrainLimit = s.TrainLimit, TestLimit = s.TestLimit, ImageSize = s.ImageSize,
         };
         if (s.Json)
         {

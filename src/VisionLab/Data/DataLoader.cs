@@ -16,9 +16,12 @@ public sealed class DataLoader
     private readonly Normalize normalize;
     private readonly Device device;
     private readonly int seed;
+    private readonly (int Height, int Width)? outputSize;
 
+    /// <param name="outputSize">Height and width the batches are resized to (bilinear), for models
+    /// that need larger inputs than the data has; null keeps the data's size.</param>
     public DataLoader(IImageClassificationDataset dataset, int batchSize, Normalize normalize,
-        bool shuffle = false, int seed = 0, bool dropLast = false, Device? device = null)
+        bool shuffle = false, int seed = 0, bool dropLast = false, Device? device = null, (int Height, int Width)? outputSize = null)
     {
         if (batchSize < 1)
             throw new VisionLabException($"batch size {batchSize} must be at least 1");
@@ -28,6 +31,9 @@ public sealed class DataLoader
         this.normalize = normalize;
         this.device = device ?? CPU;
         this.seed = seed;
+        if (outputSize is { } size && (size.Height < 1 || size.Width < 1))
+            throw new VisionLabException($"image size {size.Height}x{size.Width} must be positive");
+        this.outputSize = outputSize is { } s && (s.Height != dataset.ImageShape.Height || s.Width != dataset.ImageShape.Width) ? s : null;
         BatchSize = batchSize;
         Shuffle = shuffle;
         DropLast = dropLast;
@@ -72,6 +78,11 @@ public sealed class DataLoader
             labelValues[i] = dataset.LabelOf(indices[i]);
         }
         var images = normalize.Apply(pixels);
+        if (outputSize is { } resized)
+        {
+            using var original = images;
+            images = nn.functional.interpolate(original, [resized.Height, resized.Width], mode: InterpolationMode.Bilinear, align_corners: false);
+        }
         if (device.type != DeviceType.CPU)
         {
             using (images) using (labels)

@@ -36,6 +36,9 @@ public sealed record TrainingConfig
     /// <summary>Use only the first N test images.</summary>
     public int? TestLimit { get; init; }
     public int EvalBatchSize { get; init; } = 1000;
+    /// <summary>Train and evaluate at this height and width (bilinear resize of each batch), for
+    /// models that need larger inputs than the data's; null: the data's own size.</summary>
+    public int? ImageSize { get; init; }
 }
 
 public sealed record TrainingOutcome(RunFolder Run, RunMetrics Metrics);
@@ -54,11 +57,13 @@ public static class TrainingJob
         var device = TorchRuntime.ParseDevice(config.Device);
 
         var data = ImageClassificationData.Open(config.Data).Subset(config.TrainLimit, config.TestLimit);
-        var transform = new EvalTransform(data.Train.ImageShape.Channels, data.Train.ImageShape.Height,
-            data.Train.ImageShape.Width, data.Mean, data.Std);
+        var shape = data.Train.ImageShape;
+        var transform = new EvalTransform(shape.Channels, config.ImageSize ?? shape.Height, config.ImageSize ?? shape.Width,
+            data.Mean, data.Std);
         var normalize = transform.Normalize();
-        var train = new DataLoader(data.Train, config.BatchSize, normalize, shuffle: true, seed: config.Seed, device: device);
-        var test = new DataLoader(data.Test, config.EvalBatchSize, normalize, device: device);
+        var size = (transform.Height, transform.Width);
+        var train = new DataLoader(data.Train, config.BatchSize, normalize, shuffle: true, seed: config.Seed, device: device, outputSize: size);
+        var test = new DataLoader(data.Test, config.EvalBatchSize, normalize, device: device, outputSize: size);
 
         TorchRuntime.Seed(config.Seed);
         using var model = ModelZoo.Create(config.Model, new ModelOptions(data.Classes.Count, transform.Channels));

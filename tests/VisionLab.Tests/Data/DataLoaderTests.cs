@@ -70,6 +70,17 @@ public class DataLoaderTests
     }
 
     [Fact]
+    public void Batches_can_be_resized_for_models_that_need_larger_inputs()
+    {
+        var loader = new DataLoader(Numbered(4), 4, Identity, outputSize: (5, 6));
+        using var batch = loader.Epoch(0).Single();
+        Assert.Equal(new long[] { 4, 1, 5, 6 }, batch.Images.shape);
+        // A constant image stays constant under bilinear resizing.
+        Assert.Equal(3f, batch.Images[3].min().item<float>(), 4);
+        Assert.Equal(3f, batch.Images[3].max().item<float>(), 4);
+    }
+
+    [Fact]
     public void Fashion_mnist_statistics_match_the_published_ones()
     {
         // The usual normalisation constants for Fashion-MNIST are mean 0.2860 and std 0.3530.

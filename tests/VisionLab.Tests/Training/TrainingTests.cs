@@ -74,6 +74,18 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_zoo_model_trains_on_fashion_mnist_at_a_larger_image_size()
+    {
+        using var dir = new TempFolder();
+        var config = Short(dir.File("run")) with { Model = "resnet18", Epochs = 1, TrainLimit = 640, TestLimit = 200, ImageSize = 32 };
+        var outcome = TrainingJob.Run(config, []);
+        using var best = Checkpoint.Load(outcome.Run.BestCheckpoint);
+        Assert.Equal(new VisionLab.Data.ImageShape(1, 32, 32), best.Info.EvalTransform.Input);
+        Assert.Equal(1, best.Info.InChannels);
+        Assert.InRange(outcome.Metrics.TestAccuracy, 0.0, 1.0);
+    }
+
+    [Fact]
     public void A_run_folder_that_already_holds_a_run_is_not_overwritten()
     {
         using var dir = new TempFolder();
