@@ -108,7 +108,8 @@ public static class TrainingJob
         }
         catch (ExternalException e)
         {
-            throw new VisionLabException($"model {name} cannot take {input} images: {e.Message.Split('\n')[0]}", e);
+            throw new VisionLabException(
+                $"model {name} cannot take {input} images ({e.Message.Split('\n')[0].TrimEnd('.')}); train at a larger size with --image-size", e);
         }
         finally
         {
