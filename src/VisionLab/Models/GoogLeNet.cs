@@ -25,24 +25,10 @@ public interface IAuxiliaryClassifiers
 }
 
 /// <summary>An auxiliary head whose last layer can be swapped for a new number of classes.</summary>
-public abstract class AuxiliaryClassifier(string name) : Module<Tensor, Tensor>(name)
+public abstract class AuxiliaryClassifier(string name) : ComposedModule(name)
 {
     /// <summary>Replaces the head's last layer with a freshly initialised one.</summary>
     public abstract void ResetClassifier(int numClasses);
-
-    /// <summary>
-    /// Swaps child <paramref name="name"/> for <paramref name="replacement"/> in its place, so the
-    /// head's parameter order stays torchvision's; TorchSharp registers a name only once.
-    /// </summary>
-    protected void ReplaceChild(string name, Module replacement)
-    {
-        var children = named_children().ToList();
-        if (!children.Any(c => c.name == name))
-            throw new ArgumentException($"{GetName()} has no child module '{name}'", nameof(name));
-        ClearModules();
-        foreach (var (childName, child) in children)
-            register_module(childName, childName == name ? replacement : child);
-    }
 }
 
 /// <summary>

@@ -8,7 +8,7 @@ namespace VisionLab.Models;
 /// (<see cref="ForwardHead"/>), so transfer learning, feature extraction and Grad-CAM all use
 /// the same seam, and <see cref="ResetClassifier"/> to give the head a new number of classes.
 /// </summary>
-public abstract class ImageClassifier(string name) : nn.Module<Tensor, Tensor>(name)
+public abstract class ImageClassifier(string name) : ComposedModule(name)
 {
     /// <summary>Outputs of the last classifier layer.</summary>
     public abstract int NumClasses { get; }
@@ -29,19 +29,4 @@ public abstract class ImageClassifier(string name) : nn.Module<Tensor, Tensor>(n
     }
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
-
-    /// <summary>
-    /// Swaps the registered child <paramref name="name"/> for <paramref name="replacement"/>,
-    /// keeping every child's place so parameter order (and state-dict order) stays as it was.
-    /// TorchSharp registers a name only once, so the children are registered afresh.
-    /// </summary>
-    protected void ReplaceChild(string name, nn.Module replacement)
-    {
-        var children = named_children().ToList();
-        if (!children.Any(c => c.name == name))
-            throw new ArgumentException($"{GetName()} has no child module '{name}'", nameof(name));
-        ClearModules();
-        foreach (var (childName, child) in children)
-            register_module(childName, childName == name ? replacement : child);
-    }
 }

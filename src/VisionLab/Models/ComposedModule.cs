@@ -1,0 +1,22 @@
+using static TorchSharp.torch;
+
+namespace VisionLab.Models;
+
+/// <summary>A module made of named children, one of which can be swapped for another in place.</summary>
+public abstract class ComposedModule(string name) : nn.Module<Tensor, Tensor>(name)
+{
+    /// <summary>
+    /// Swaps the registered child <paramref name="name"/> for <paramref name="replacement"/>,
+    /// keeping every child's place so parameter order (and state-dict order) stays as it was.
+    /// TorchSharp registers a name only once, so the children are registered afresh.
+    /// </summary>
+    protected void ReplaceChild(string name, nn.Module replacement)
+    {
+        var children = named_children().ToList();
+        if (!children.Any(c => c.name == name))
+            throw new ArgumentException($"{GetName()} has no child module '{name}'", nameof(name));
+        ClearModules();
+        foreach (var (childName, child) in children)
+            register_module(childName, childName == name ? replacement : child);
+    }
+}
