@@ -25,6 +25,11 @@ app.Configure(config =>
     config.AddCommand<InferCommand>("infer")
         .WithDescription("Run a model in eval mode on a NumPy .npy array and write the output as .npy.")
         .WithExample("infer", "--model", "resnet18", "--weights", "resnet18.pth", "--input", "x.npy", "--output", "y.npy");
+    config.AddBranch("bench", bench =>
+    {
+        bench.SetDescription("Speed measurements.");
+        bench.AddCommand<BenchModelsCommand>("models").WithDescription("CPU inference latency (batch 1) and throughput (batch 16) of zoo models.");
+    });
     config.AddBranch("weights", weights =>
     {
         weights.SetDescription("PyTorch state dicts: inspect, import into a checkpoint, export from one.");
