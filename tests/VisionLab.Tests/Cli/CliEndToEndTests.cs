@@ -109,6 +109,17 @@ public sealed class CliEndToEndTests : IClassFixture<CliEndToEndTests.TinyRun>
         Assert.Equal(61_706, lenet.GetProperty("parameters").GetInt64());
     }
 
+    [Fact]
+    public void Bench_models_reports_latency_and_throughput()
+    {
+        var result = CliRunner.Run("bench", "models", "--models", "lenet5", "--batch", "1,8", "--seconds", "0.2", "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var speeds = json.RootElement.GetProperty("results")[0].GetProperty("speeds").EnumerateArray().ToList();
+        Assert.Equal(new[] { 1, 8 }, speeds.Select(s => s.GetProperty("batch").GetInt32()));
+        Assert.All(speeds, s => Assert.True(s.GetProperty("median_milliseconds").GetDouble() > 0));
+    }
+
     [Theory]
     [InlineData("train")]
     [InlineData("evaluate")]
