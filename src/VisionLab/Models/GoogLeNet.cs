@@ -22,6 +22,9 @@ public interface IAuxiliaryClassifiers
     /// or without the heads, the list is empty: the heads are only a training signal.
     /// </summary>
     (Tensor Logits, IReadOnlyList<Tensor> Auxiliary) ForwardWithAuxiliary(Tensor images);
+
+    /// <summary>Weight of each auxiliary loss relative to the main one.</summary>
+    double AuxiliaryLossWeight { get; }
 }
 
 /// <summary>An auxiliary head whose last layer can be swapped for a new number of classes.</summary>
@@ -196,6 +199,9 @@ public sealed class GoogLeNet : ImageClassifier, IAuxiliaryClassifiers
         var x = avgpool.call(features).flatten(1);
         return fc.call(dropout.call(x)).MoveToOuterDisposeScope();
     }
+
+    /// <summary>Szegedy et al. 2015, section 5: each auxiliary loss is added with weight 0.3.</summary>
+    public double AuxiliaryLossWeight => 0.3;
 
     public (Tensor Logits, IReadOnlyList<Tensor> Auxiliary) ForwardWithAuxiliary(Tensor images)
     {

@@ -323,6 +323,9 @@ public sealed class InceptionV3 : ImageClassifier, IAuxiliaryClassifiers
         return fc.call(x).MoveToOuterDisposeScope();
     }
 
+    /// <summary>0.4, as in Google's TF-Slim training code for Inception v3.</summary>
+    public double AuxiliaryLossWeight => 0.4;
+
     public (Tensor Logits, IReadOnlyList<Tensor> Auxiliary) ForwardWithAuxiliary(Tensor images)
     {
         var auxiliary = new List<Tensor>();

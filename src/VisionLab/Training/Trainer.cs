@@ -56,10 +56,16 @@ public sealed class Trainer(ImageClassifier model, Optimizer optimizer, Learning
             using var b = batch;
             using (NewDisposeScope())
             {
-                var logits = Model.call(b.Images);
+                var (logits, auxiliary) = Model is IAuxiliaryClassifiers withHeads
+                    ? withHeads.ForwardWithAuxiliary(b.Images)
+                    : (Model.call(b.Images), []);
                 var loss = nn.functional.cross_entropy(logits, b.Labels);
+                // Auxiliary heads (GoogLeNet, Inception v3) add their weighted losses to what is
+                // minimised; the reported loss stays the main head's, comparable across models.
+                var objective = auxiliary.Aggregate(loss, (total, side) =>
+                    total + ((IAuxiliaryClassifiers)Model).AuxiliaryLossWeight * nn.functional.cross_entropy(side, b.Labels));
                 Optimizer.ZeroGrad();
-                loss.backward();
+                objective.backward();
                 Optimizer.Step();
                 lossSum += loss.item<float>() * b.Size;
                 correct += logits.argmax(1).eq(b.Labels).sum().item<long>();

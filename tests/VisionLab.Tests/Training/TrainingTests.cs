@@ -86,6 +86,30 @@ public class TrainingTests
     }
 
     [Fact]
+    public void Auxiliary_classifiers_receive_gradient_in_training()
+    {
+        var data = FashionMnist.Full.Subset(32, 16);
+        var normalize = new VisionLab.Data.Transforms.Normalize(data.Mean, data.Std);
+        var train = new VisionLab.Data.DataLoader(data.Train, 16, normalize, shuffle: true, outputSize: (64, 64));
+        var test = new VisionLab.Data.DataLoader(data.Test, 16, normalize, outputSize: (64, 64));
+        TorchSharp.torch.manual_seed(3);
+        using var model = VisionLab.Models.ModelZoo.Create("googlenet", new VisionLab.Models.ModelOptions(10, 1));
+        using var parameters = new VisionLab.Training.Optimizers.FlatParameters(model.parameters());
+        using var optimizer = new VisionLab.Training.Optimizers.Sgd(parameters, 0.01);
+        var trainer = new Trainer(model, optimizer, new VisionLab.Training.Schedules.ConstantSchedule(), 0.01, []);
+
+        trainer.Fit(train, test, 1);
+
+        // The last batch's gradients are still in the buffer: both side heads got some.
+        foreach (string head in new[] { "aux1.", "aux2." })
+        {
+            double gradient = model.named_parameters().Where(p => p.name.StartsWith(head, StringComparison.Ordinal))
+                .Sum(p => p.parameter.grad!.abs().sum().item<float>());
+            Assert.True(gradient > 0, $"{head} received no gradient");
+        }
+    }
+
+    [Fact]
     public void A_run_folder_that_already_holds_a_run_is_not_overwritten()
     {
         using var dir = new TempFolder();
