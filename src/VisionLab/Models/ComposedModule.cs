@@ -1,3 +1,4 @@
+using TorchSharp.Modules;
 using static TorchSharp.torch;
 
 namespace VisionLab.Models;
@@ -18,5 +19,18 @@ public abstract class ComposedModule(string name) : nn.Module<Tensor, Tensor>(na
         ClearModules();
         foreach (var (childName, child) in children)
             register_module(childName, childName == name ? replacement : child);
+    }
+
+    /// <summary>
+    /// Swaps layer <paramref name="layer"/> of the registered Sequential child <paramref name="name"/>
+    /// for <paramref name="replacement"/> and registers the rebuilt Sequential in its place. The other
+    /// layers are shared, not copied, so the caller disposes only the layer it replaced.
+    /// </summary>
+    protected Sequential ReplaceInSequential(string name, Sequential sequential, string layer, nn.Module<Tensor, Tensor> replacement)
+    {
+        var rebuilt = nn.Sequential(sequential.named_children()
+            .Select(c => (c.name, c.name == layer ? replacement : (nn.Module<Tensor, Tensor>)c.module)));
+        ReplaceChild(name, rebuilt);
+        return rebuilt;
     }
 }

@@ -150,12 +150,8 @@ public sealed class SqueezeNet : ImageClassifier
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"SqueezeNet needs at least one class, not {numClasses}");
         var old = FinalConvLayer;
-        var replacement = FinalConv(old.in_channels, numClasses).to(old.weight!.device);
-        // The rebuilt Sequential keeps the dropout, ReLU and pool (and their train/eval mode), so
-        // only the replaced convolution is disposed.
-        classifier = Sequential(classifier.named_children()
-            .Select(c => (c.name, c.name == FinalConvName ? replacement : (Module<Tensor, Tensor>)c.module)));
-        ReplaceChild(nameof(classifier), classifier);
+        classifier = ReplaceInSequential(nameof(classifier), classifier, FinalConvName,
+            FinalConv(old.in_channels, numClasses).to(old.weight!.device));
         old.Dispose();
     }
 

@@ -116,11 +116,8 @@ public sealed class Vgg : ImageClassifier
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"VGG needs at least one class, not {numClasses}");
         var old = LastLayer;
-        var layers = classifier.named_children().Select(c => (c.name, (Module<Tensor, Tensor>)c.module)).ToList();
-        layers[^1] = (layers[^1].Item1, InitLinear(Linear(old.in_features, numClasses)).to(old.weight!.device));
-        // The rebuilt Sequential shares the other layers, so only the replaced layer is disposed.
-        classifier = Sequential(layers);
-        ReplaceChild(nameof(classifier), classifier);
+        classifier = ReplaceInSequential(nameof(classifier), classifier, classifier.named_children().Last().name,
+            InitLinear(Linear(old.in_features, numClasses)).to(old.weight!.device));
         old.Dispose();
     }
 

@@ -27,6 +27,32 @@ public class ZooTests
         Assert.Equal(4.089, ModelZoo.Find("resnet50").ReferenceMacs / 1e9, 3);
     }
 
+    [Theory]
+    [InlineData("alexnet")]
+    [InlineData("vgg11_bn")]
+    [InlineData("squeezenet1_1")]
+    [InlineData("resnet18")]
+    [InlineData("densenet121")]
+    [InlineData("googlenet")]
+    public void Reset_classifier_changes_only_the_head(string name)
+    {
+        using var model = ModelZoo.Create(name, new ModelOptions(10, 3));
+        var names = model.named_parameters().Select(p => p.name).ToList();
+        var before = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
+
+        model.ResetClassifier(7);
+        model.eval();
+        using var x = TorchSharp.torch.randn(2, 3, 96, 96);
+        using var logits = model.call(x);
+
+        Assert.Equal(7, model.NumClasses);
+        Assert.Equal(new long[] { 2, 7 }, logits.shape);
+        Assert.Equal(names, model.named_parameters().Select(p => p.name));
+        var changed = model.state_dict().Where(kv => !kv.Value.shape.SequenceEqual(before[kv.Key].shape)).Select(kv => kv.Key).ToList();
+        Assert.NotEmpty(changed);
+        Assert.All(changed, key => Assert.Contains(key.Split('.')[0], new[] { "classifier", "fc", "aux1", "aux2" }));
+    }
+
     [Fact]
     public void Every_model_has_reference_metadata()
     {
