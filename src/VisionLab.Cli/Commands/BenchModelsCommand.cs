@@ -50,6 +50,8 @@ public sealed class BenchModelsCommand : Command<BenchModelsSettings>
         {
             cancellation.ThrowIfCancellationRequested();
             using var model = ModelZoo.Create(info.Name, info.ReferenceOptions);
+            ConvolutionBackend.RequireExactGradients(); // each model earns the fast kernels on its own shapes
+            ConvolutionBackend.UseOneDnnForInference(model);
             var speeds = batches.Select(b => InferenceBenchmark.Measure(info.Name, model, info.DefaultInput, b, period, period)).ToList();
             results.Add(new { model = info.Name, parameters = info.ReferenceParameters, macs = info.ReferenceMacs, input = info.DefaultInput.ToString(), speeds });
             if (!s.Json)

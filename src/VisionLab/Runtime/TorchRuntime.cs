@@ -6,18 +6,22 @@ namespace VisionLab.Runtime;
 /// <summary>Process-wide libtorch settings: threads, device and seed.</summary>
 public static class TorchRuntime
 {
-    static TorchRuntime() => DisableNnpack();
+    static TorchRuntime()
+    {
+        DisableNnpack();
+        ConvolutionBackend.RequireExactGradients();
+    }
 
     /// <summary>Applies VisionLab's process-wide libtorch settings; cheap to call again.</summary>
     public static void EnsureInitialized() { }
 
     /// <summary>
-    /// libtorch asks NNPACK whether it can run every convolution that oneDNN does not take (small
-    /// batches), and where NNPACK cannot initialise — many virtual machines — it prints
-    /// "Could not initialize NNPACK" to stderr on every such call. NNPACK would only be used for
-    /// batches of 16 or more, which oneDNN takes first, so switching it off (as PyTorch's
-    /// torch.backends.nnpack.set_flags(False) does) loses nothing and silences the noise.
-    /// The entry points are C++ symbols of libtorch_cpu (Itanium ABI: Linux and macOS).
+    /// libtorch asks NNPACK whether it can run convolutions that oneDNN does not take, and where
+    /// NNPACK cannot initialise — many virtual machines — it prints "Could not initialize NNPACK" to
+    /// stderr on every such call. NNPACK serves only batches of 16 or more on CPUs without oneDNN's
+    /// support, so switching it off (as PyTorch's torch.backends.nnpack.set_flags(False) does) loses
+    /// nothing here and silences the noise. The entry points are C++ symbols of libtorch_cpu
+    /// (Itanium ABI: Linux and macOS).
     /// </summary>
     private static void DisableNnpack()
     {

@@ -27,6 +27,7 @@ public sealed class Trainer(ImageClassifier model, Optimizer optimizer, Learning
     {
         if (epochs < 1) throw new VisionLabException($"epochs {epochs} must be at least 1");
         Epochs = epochs;
+        ConvolutionBackend.RequireExactGradients();
         int classes = Model.NumClasses;
         foreach (var c in callbacks) c.OnTrainBegin(this);
         for (int epoch = history.Count; epoch < epochs; epoch++)

@@ -1,0 +1,103 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using TorchSharp;
+using TorchSharp.Modules;
+using static TorchSharp.torch;
+
+namespace VisionLab.Runtime;
+
+/// <summary>
+/// Which libtorch kernels run float32 convolutions on the CPU.
+/// <para>
+/// The oneDNN 3.7 inside libtorch 2.10 computes some convolutions wrongly on this project's
+/// machines (AMD EPYC), whatever ISA it is capped at short of SSE4.1: forward passes whose input
+/// channels (per group) are above the vector width and not a multiple of it (8 with AVX2, 16 with
+/// AVX-512), and input gradients for many shapes, including output channels that are multiples of
+/// 16: of 1,628 random shapes checked against float64, 362 were wrong with AVX-512 and 270 with
+/// AVX2; only the SSE4.1 kernels, far slower, were all right.
+/// libtorch's own kernels (im2col and GEMM) got every one right, so they are the default: oneDNN
+/// convolutions are switched off for the process before any runs.
+/// </para>
+/// <para>
+/// A process that only runs forward passes may switch oneDNN back on for a model whose every
+/// convolution is of a shape the fault never touched (<see cref="UseOneDnnForInference"/>); the
+/// CLI's inference commands do. Training switches it off again (<see cref="RequireExactGradients"/>).
+/// The switch is libtorch's, so it is process-wide.
+/// </para>
+/// </summary>
+public static class ConvolutionBackend
+{
+    private static readonly object Gate = new();
+
+    /// <summary>Whether oneDNN runs convolutions in this process now.</summary>
+    public static bool OneDnnEnabled { get; private set; } = true;
+
+#pragma warning disable CA2255 // Must hold before the first convolution anywhere in the process.
+    [ModuleInitializer]
+#pragma warning restore CA2255
+    internal static void SwitchOffAtLoad()
+    {
+        try
+        {
+            SetOneDnn(false);
+        }
+        catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException or TypeInitializationException)
+        {
+            // Another libtorch build, or none yet: TorchRuntime tries again when it initialises.
+        }
+    }
+
+    /// <summary>Switches oneDNN convolutions off (a no-op when they are). Every gradient computed
+    /// afterwards comes from libtorch's own kernels.</summary>
+    public static void RequireExactGradients() => SetOneDnn(false);
+
+    /// <summary>
+    /// Switches oneDNN convolutions on if every convolution of <paramref name="model"/> has a shape
+    /// its forward kernels compute correctly; returns whether it did. Call only in a process that
+    /// computes no convolution gradients afterwards, unless it calls <see cref="RequireExactGradients"/> first.
+    /// </summary>
+    public static bool UseOneDnnForInference(nn.Module model)
+    {
+        if (UnsafeForOneDnn(model).Count > 0) return false;
+        SetOneDnn(true);
+        return true;
+    }
+
+    /// <summary>The names of the convolutions in <paramref name="model"/> that oneDNN may compute wrongly.</summary>
+    public static IReadOnlyList<string> UnsafeForOneDnn(nn.Module model) =>
+        model.named_modules()
+            .Where(m => m.module is Convolution && !(m.module is Conv2d conv && IsForwardSafe(conv)))
+            .Select(m => m.name)
+            .ToList();
+
+    /// <summary>
+    /// Forward passes were right for every shape with at most 8 input channels per group, or a
+    /// multiple of 16 — both vector widths' safe sets — at dilation 1 with zero padding, the only
+    /// settings the sweep covered.
+    /// </summary>
+    public static bool IsForwardSafe(Conv2d conv)
+    {
+        long perGroup = conv.in_channels / conv.groups;
+        return (perGroup <= 8 || perGroup % 16 == 0)
+            && conv.dilation.All(d => d == 1)
+            && conv.padding_mode == PaddingModes.Zeros;
+    }
+
+    internal static void SetOneDnn(bool enabled)
+    {
+        lock (Gate)
+        {
+            // The entry points are C++ symbols of libtorch_cpu (Itanium ABI); elsewhere libtorch's default stands.
+            if (enabled == OneDnnEnabled || !(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())) return;
+            _ = get_num_threads(); // TorchSharp loads libtorch on first use
+            SetUserEnabledMkldnn(GlobalContext(), enabled);
+            OneDnnEnabled = enabled;
+        }
+    }
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]
+    private static extern IntPtr GlobalContext();
+
+    [DllImport("libtorch_cpu", EntryPoint = "_ZN2at7Context20setUserEnabledMkldnnEb")]
+    private static extern void SetUserEnabledMkldnn(IntPtr context, [MarshalAs(UnmanagedType.U1)] bool enabled);
+}
