@@ -2,7 +2,8 @@
 """Reference outputs for VisionLab's parity tests, made with Debian's torchvision.
 
 Reads a JSON list of cases from stdin, each {"id", "model", "num_classes", "in_channels",
-"height", "width", "batch", "seed"}, and writes into OUT_DIR, per case:
+"height", "width", "batch", "seed", "kwargs"} (kwargs: extra builder arguments, such as a vision
+transformer's image_size), and writes into OUT_DIR, per case:
   <id>.weights.pt  the state dict of torchvision's model, seeded, with batch-norm affine parameters
                    randomised and running statistics calibrated on random batches
   <id>.io.pt       {"input": x, "output": model(x)} with the model in eval mode
@@ -57,14 +58,28 @@ def calibrate_norms(model, generator, shape):
                 model(torch.randn(*shape, generator=generator))
 
 
+def randomise_layer_norms_and_scales(model, generator):
+    """Layer norms start as the identity and ConvNeXt's layer scales at 1e-6, which would hide
+    a wrong residual branch; give them random values of order one."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.LayerNorm) and module.elementwise_affine:
+                module.weight.copy_(torch.rand(module.weight.shape, generator=generator) * 0.5 + 0.5)
+                module.bias.copy_(torch.randn(module.bias.shape, generator=generator) * 0.1)
+        for name, parameter in model.named_parameters():
+            if name.endswith("layer_scale"):
+                parameter.copy_(torch.rand(parameter.shape, generator=generator) * 0.5 + 0.5)
+
+
 def main():
     out = sys.argv[1]
     torch.set_num_threads(2)
     for case in json.load(sys.stdin):
         torch.manual_seed(case["seed"])
         generator = torch.Generator().manual_seed(case["seed"])
-        model = getattr(torchvision.models, case["model"])(num_classes=case["num_classes"])
+        model = getattr(torchvision.models, case["model"])(num_classes=case["num_classes"], **case.get("kwargs", {}))
         adapt_input_channels(model, case["in_channels"])
+        randomise_layer_norms_and_scales(model, generator)
         shape = (case["batch"], case["in_channels"], case["height"], case["width"])
         calibrate_norms(model, generator, shape)
         model.eval()

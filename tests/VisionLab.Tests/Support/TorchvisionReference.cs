@@ -4,7 +4,9 @@ using System.Text.Json;
 namespace VisionLab.Tests.Support;
 
 /// <summary>One model configuration to compare with torchvision.</summary>
-public sealed record ParityCase(string Model, int NumClasses, int InChannels, int Height, int Width, int Batch = 2, int Seed = 1)
+/// <param name="Kwargs">Extra arguments for torchvision's builder, e.g. a vision transformer's image_size.</param>
+public sealed record ParityCase(string Model, int NumClasses, int InChannels, int Height, int Width, int Batch = 2, int Seed = 1,
+    IReadOnlyDictionary<string, object>? Kwargs = null)
 {
     public string Id => $"{Model}-{NumClasses}c-{InChannels}x{Height}x{Width}";
 }
@@ -35,6 +37,7 @@ public sealed class TorchvisionReference : IDisposable
         {
             id = c.Id, model = c.Model, num_classes = c.NumClasses, in_channels = c.InChannels,
             height = c.Height, width = c.Width, batch = c.Batch, seed = c.Seed,
+            kwargs = c.Kwargs ?? new Dictionary<string, object>(),
         })));
         process.StandardInput.Close();
         string errors = process.StandardError.ReadToEnd();
