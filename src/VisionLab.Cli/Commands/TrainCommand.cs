@@ -61,6 +61,11 @@ public sealed class TrainSettings : ComputeSettings
     [Description("Train at N×N pixels (bilinear resize), e.g. 32 for VGG on 28×28 Fashion-MNIST (default: the data's size).")]
     public int? ImageSize { get; init; }
 
+    [CommandOption("--augment <LIST>")]
+    [Description("Training augmentation: comma-separated crop[:PADDING] (random crop after zero padding, default 2) and hflip, or none.")]
+    [DefaultValue("none")]
+    public string Augment { get; init; } = "none";
+
     [CommandOption("--train-limit <N>")]
     [Description("Train on the first N images only (quick runs).")]
     public int? TrainLimit { get; init; }
@@ -79,7 +84,7 @@ public sealed class TrainCommand : Command<TrainSettings>
             Model = s.Model, Data = s.Data, Epochs = s.Epochs, BatchSize = s.BatchSize, Optimizer = s.Optimizer,
             LearningRate = s.LearningRate, Momentum = s.Momentum, WeightDecay = s.WeightDecay, Schedule = s.Schedule,
             Seed = s.Seed, Threads = s.Threads ?? TorchRuntime.DefaultThreads, Device = s.Device, Out = s.Out,
-            TrainLimit = s.TrainLimit, TestLimit = s.TestLimit, ImageSize = s.ImageSize,
+            TrainLimit = s.TrainLimit, TestLimit = s.TestLimit, ImageSize = s.ImageSize, Augment = s.Augment,
         };
         if (s.Json)
         {

@@ -17,11 +17,15 @@ public sealed class DataLoader
     private readonly Device device;
     private readonly int seed;
     private readonly (int Height, int Width)? outputSize;
+    private readonly IReadOnlyList<IPixelAugmentation> augmentations;
 
     /// <param name="outputSize">Height and width the batches are resized to (bilinear), for models
     /// that need larger inputs than the data has; null keeps the data's size.</param>
+    /// <param name="augmentations">Applied to each image's pixels, in order, with a generator seeded
+    /// by <paramref name="seed"/> and the epoch.</param>
     public DataLoader(IImageClassificationDataset dataset, int batchSize, Normalize normalize,
-        bool shuffle = false, int seed = 0, bool dropLast = false, Device? device = null, (int Height, int Width)? outputSize = null)
+        bool shuffle = false, int seed = 0, bool dropLast = false, Device? device = null, (int Height, int Width)? outputSize = null,
+        IReadOnlyList<IPixelAugmentation>? augmentations = null)
     {
         if (batchSize < 1)
             throw new VisionLabException($"batch size {batchSize} must be at least 1");
@@ -34,6 +38,7 @@ public sealed class DataLoader
         if (outputSize is { } size && (size.Height < 1 || size.Width < 1))
             throw new VisionLabException($"image size {size.Height}x{size.Width} must be positive");
         this.outputSize = outputSize is { } s && (s.Height != dataset.ImageShape.Height || s.Width != dataset.ImageShape.Width) ? s : null;
+        this.augmentations = augmentations ?? [];
         BatchSize = batchSize;
         Shuffle = shuffle;
         DropLast = dropLast;
@@ -57,14 +62,18 @@ public sealed class DataLoader
     {
         int[] order = Order(epoch);
         var shape = dataset.ImageShape;
+        var random = new Random(EpochSeed(seed ^ AugmentationSalt, epoch));
         for (int start = 0; start + (DropLast ? BatchSize : 1) <= order.Length; start += BatchSize)
         {
             int n = Math.Min(BatchSize, order.Length - start);
-            yield return Collate(order.AsSpan(start, n), shape);
+            yield return Collate(order.AsSpan(start, n), shape, random);
         }
     }
 
-    private Batch Collate(ReadOnlySpan<int> indices, ImageShape shape)
+    // Augmentation draws from its own stream, so switching it on leaves the shuffle order as it was.
+    private const int AugmentationSalt = 0x5bd1e995;
+
+    private Batch Collate(ReadOnlySpan<int> indices, ImageShape shape, Random random)
     {
         int n = indices.Length;
         using var pixels = empty([n, shape.Channels, shape.Height, shape.Width], ScalarType.Byte);
@@ -74,7 +83,9 @@ public sealed class DataLoader
         int size = shape.Elements;
         for (int i = 0; i < n; i++)
         {
-            dataset.CopyImage(indices[i], pixelBytes.Slice(i * size, size));
+            var image = pixelBytes.Slice(i * size, size);
+            dataset.CopyImage(indices[i], image);
+            foreach (var augmentation in augmentations) augmentation.Apply(image, shape, random);
             labelValues[i] = dataset.LabelOf(indices[i]);
         }
         var images = normalize.Apply(pixels);

@@ -39,6 +39,8 @@ public sealed record TrainingConfig
     /// <summary>Train and evaluate at this height and width (bilinear resize of each batch), for
     /// models that need larger inputs than the data's; null: the data's own size.</summary>
     public int? ImageSize { get; init; }
+    /// <summary>Training-image augmentation, as <see cref="PixelAugmentations.Parse"/> reads it.</summary>
+    public string Augment { get; init; } = "none";
 }
 
 public sealed record TrainingOutcome(RunFolder Run, RunMetrics Metrics);
@@ -50,6 +52,7 @@ public static class TrainingJob
         CancellationToken cancellation = default)
     {
         var optimizerKind = OptimizerFactory.Parse(config.Optimizer);
+        var augmentations = PixelAugmentations.Parse(config.Augment);
         var schedule = LearningRateSchedule.Parse(config.Schedule, config.Epochs);
         if (config.Epochs < 1) throw new VisionLabException($"--epochs {config.Epochs} must be at least 1");
         ModelZoo.Find(config.Model);
@@ -62,7 +65,8 @@ public static class TrainingJob
             data.Mean, data.Std);
         var normalize = transform.Normalize();
         var size = (transform.Height, transform.Width);
-        var train = new DataLoader(data.Train, config.BatchSize, normalize, shuffle: true, seed: config.Seed, device: device, outputSize: size);
+        var train = new DataLoader(data.Train, config.BatchSize, normalize, shuffle: true, seed: config.Seed, device: device, outputSize: size,
+            augmentations: augmentations);
         var test = new DataLoader(data.Test, config.EvalBatchSize, normalize, device: device, outputSize: size);
 
         TorchRuntime.Seed(config.Seed);

@@ -1,0 +1,75 @@
+using System.Buffers;
+
+namespace VisionLab.Data.Transforms;
+
+/// <summary>
+/// A random change to one training image's pixels (C×H×W bytes, in place), drawn from the loader's
+/// seeded generator so that a seed and an epoch always give the same images.
+/// </summary>
+public interface IPixelAugmentation
+{
+    void Apply(Span<byte> image, ImageShape shape, Random random);
+}
+
+/// <summary>
+/// torchvision's <c>RandomCrop(size, padding=p)</c> at the image's own size: pad every side with
+/// <paramref name="Padding"/> black pixels, then crop a window of the original size at a uniformly
+/// random position — the shift-by-up-to-p augmentation of the ResNet paper's CIFAR experiments.
+/// </summary>
+public sealed record RandomCrop(int Padding) : IPixelAugmentation
+{
+    public void Apply(Span<byte> image, ImageShape shape, Random random)
+    {
+        int dy = random.Next(2 * Padding + 1) - Padding, dx = random.Next(2 * Padding + 1) - Padding;
+        if (dy == 0 && dx == 0) return;
+        int h = shape.Height, w = shape.Width;
+        byte[] rented = ArrayPool<byte>.Shared.Rent(image.Length);
+        var source = rented.AsSpan(0, image.Length);
+        image.CopyTo(source);
+        image.Clear();
+        // Output row y, column x shows input (y + dy, x + dx); the rest stays black.
+        int y0 = Math.Max(0, -dy), y1 = Math.Min(h, h - dy), x0 = Math.Max(0, -dx), x1 = Math.Min(w, w - dx);
+        for (int c = 0; c < shape.Channels; c++)
+            for (int y = y0; y < y1; y++)
+                source.Slice(c * h * w + (y + dy) * w + x0 + dx, x1 - x0).CopyTo(image.Slice(c * h * w + y * w + x0));
+        ArrayPool<byte>.Shared.Return(rented);
+    }
+}
+
+/// <summary>torchvision's <c>RandomHorizontalFlip(p)</c>: mirror left to right with probability p.</summary>
+public sealed record RandomHorizontalFlip(double Probability = 0.5) : IPixelAugmentation
+{
+    public void Apply(Span<byte> image, ImageShape shape, Random random)
+    {
+        if (random.NextDouble() >= Probability) return;
+        for (int row = 0; row < shape.Channels * shape.Height; row++)
+            image.Slice(row * shape.Width, shape.Width).Reverse();
+    }
+}
+
+/// <summary>Reads the <c>--augment</c> option: a comma-separated list of <c>crop[:P]</c> (padding
+/// P, default 2) and <c>hflip</c>, or <c>none</c>.</summary>
+public static class PixelAugmentations
+{
+    public static IReadOnlyList<IPixelAugmentation> Parse(string? spec)
+    {
+        if (string.IsNullOrWhiteSpace(spec) || spec.Trim() == "none") return [];
+        var list = new List<IPixelAugmentation>();
+        foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var (name, argument) = part.IndexOf(':') is var i and >= 0 ? (part[..i], part[(i + 1)..]) : (part, null);
+            list.Add(name switch
+            {
+                "crop" => new RandomCrop(argument is null ? 2 : ParsePadding(argument, part)),
+                "hflip" when argument is null => new RandomHorizontalFlip(),
+                _ => throw new VisionLabException($"--augment: unknown augmentation '{part}' (choose from crop[:PADDING], hflip, none)"),
+            });
+        }
+        return list;
+    }
+
+    private static int ParsePadding(string text, string part) =>
+        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int p) && p is >= 1 and <= 64
+            ? p
+            : throw new VisionLabException($"--augment: '{part}' needs a padding between 1 and 64 pixels");
+}
