@@ -3,9 +3,11 @@
 
 For each model at its default input size and each batch size: eval mode, no grad, random input,
 warm-up by time, then the median of single forward passes timed for a few seconds. Same threads on
-both sides (OpenBLAS limited to one thread, as libgomp and OpenBLAS fight on two cores).
+both sides (OpenBLAS limited to one thread, as libgomp and OpenBLAS fight on two cores). The two
+sides alternate model by model, so a noisy spell on the machine hits both alike.
 
-usage: bench/zoo_inference.py [--models resnet18,resnet50] [--batch 1,16] [--threads 2] [--seconds 3] [--json FILE]
+usage: bench/zoo_inference.py [--models all|resnet18,resnet50] [--batch 1,16] [--threads 2] [--seconds 3] [--json FILE]
+  all: every zoo model torchvision also has (LeNet-5 is VisionLab's own)
 """
 import argparse, json, os, subprocess, sys, time
 
@@ -35,7 +37,7 @@ def pytorch_speed(name, channels, height, width, batch, seconds):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--models", default="alexnet,vgg11,squeezenet1_1,googlenet,resnet18,resnet50,densenet121")
+    p.add_argument("--models", default="all")
     p.add_argument("--batch", default="1,16")
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seconds", type=float, default=3)
@@ -43,12 +45,18 @@ def main():
     a = p.parse_args()
     torch.set_num_threads(a.threads)
 
-    visionlab = json.loads(subprocess.run(
-        [os.path.join(ROOT, "visionlab"), "bench", "models", "--models", a.models, "--batch", a.batch,
-         "--threads", str(a.threads), "--seconds", str(a.seconds), "--json"],
-        check=True, capture_output=True, text=True).stdout)
+    visionlab_cli = os.path.join(ROOT, "visionlab")
+    if a.models == "all":
+        zoo = json.loads(subprocess.run([visionlab_cli, "models", "--json"], check=True, capture_output=True, text=True).stdout)
+        names = [m["name"] for m in zoo if hasattr(torchvision.models, m["name"])]
+    else:
+        names = a.models.split(",")
     rows = []
-    for entry in visionlab["results"]:
+    for name in names:
+        entry = json.loads(subprocess.run(
+            [visionlab_cli, "bench", "models", "--models", name, "--batch", a.batch,
+             "--threads", str(a.threads), "--seconds", str(a.seconds), "--json"],
+            check=True, capture_output=True, text=True).stdout)["results"][0]
         c, h, w = (int(v) for v in entry["input"].split("x"))
         for speed in entry["speeds"]:
             ref = pytorch_speed(entry["model"], c, h, w, speed["batch"], a.seconds)
@@ -58,13 +66,13 @@ def main():
                          "pytorch_images_per_second": ref["images_per_second"],
                          "speedup": ref["median_milliseconds"] / speed["median_milliseconds"]})
             print(f"{entry['model']} batch {speed['batch']}: VisionLab {speed['median_milliseconds']:.1f} ms, "
-                  f"PyTorch {ref['median_milliseconds']:.1f} ms", file=sys.stderr)
+                  f"PyTorch {ref['median_milliseconds']:.1f} ms", file=sys.stderr, flush=True)
 
     print(f"\nCPU inference, {a.threads} threads, median of single passes (PyTorch {torch.__version__}, "
           f"torchvision {torchvision.__version__})\n")
-    print(f"{'model':<16} {'batch':>5} {'VisionLab ms':>13} {'PyTorch ms':>11} {'VisionLab img/s':>16} {'PyTorch img/s':>14} {'speed-up':>9}")
+    print(f"{'model':<20} {'batch':>5} {'VisionLab ms':>13} {'PyTorch ms':>11} {'VisionLab img/s':>16} {'PyTorch img/s':>14} {'speed-up':>9}")
     for r in rows:
-        print(f"{r['model']:<16} {r['batch']:>5} {r['visionlab_ms']:>13.1f} {r['pytorch_ms']:>11.1f} "
+        print(f"{r['model']:<20} {r['batch']:>5} {r['visionlab_ms']:>13.1f} {r['pytorch_ms']:>11.1f} "
               f"{r['visionlab_images_per_second']:>16.1f} {r['pytorch_images_per_second']:>14.1f} {r['speedup']:>8.2f}x")
     if a.json:
         with open(a.json, "w") as f:
