@@ -4,7 +4,10 @@ using static TorchSharp.torch;
 namespace VisionLab.Models;
 
 /// <summary>CPU inference speed of one model at one batch size.</summary>
-public sealed record InferenceSpeed(string Model, int Batch, double MedianMilliseconds, double ImagesPerSecond, int Runs);
+/// <param name="PeakMemoryMb">The process's peak resident memory while this batch size ran: the
+/// model's weights plus the activations of one pass.</param>
+public sealed record InferenceSpeed(string Model, int Batch, double MedianMilliseconds, double ImagesPerSecond, int Runs,
+    double PeakMemoryMb);
 
 /// <summary>
 /// Times eval-mode forward passes the way the benchmarks compare frameworks: warm up by time (the
@@ -18,6 +21,7 @@ public static class InferenceBenchmark
     {
         if (batch < 1) throw new VisionLabException($"batch {batch} must be at least 1");
         model.eval();
+        Runtime.ProcessMemory.ResetPeak();
         using var _ = no_grad();
         using var x = randn(batch, input.Channels, input.Height, input.Width);
         var clock = Stopwatch.StartNew();
@@ -32,7 +36,7 @@ public static class InferenceBenchmark
         }
         times.Sort();
         double median = times[times.Count / 2];
-        return new InferenceSpeed(name, batch, median, batch * 1000.0 / median, times.Count);
+        return new InferenceSpeed(name, batch, median, batch * 1000.0 / median, times.Count, Runtime.ProcessMemory.PeakResidentMb());
     }
 
     private static void Pass(ImageClassifier model, Tensor x)

@@ -110,14 +110,30 @@ public sealed class CliEndToEndTests : IClassFixture<CliEndToEndTests.TinyRun>
     }
 
     [Fact]
-    public void Bench_models_reports_latency_and_throughput()
+    public void Bench_models_reports_latency_throughput_and_peak_memory_and_charts_them()
     {
-        var result = CliRunner.Run("bench", "models", "--models", "lenet5", "--batch", "1,8", "--seconds", "0.2", "--json");
+        string chart = Path.Combine(run.Folder.Path, "latency.png");
+        var result = CliRunner.Run("bench", "models", "--models", "lenet5,squeezenet1_1", "--batch", "1,2", "--seconds", "0.2", "--json", "--chart", chart);
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);
-        var speeds = json.RootElement.GetProperty("results")[0].GetProperty("speeds").EnumerateArray().ToList();
-        Assert.Equal(new[] { 1, 8 }, speeds.Select(s => s.GetProperty("batch").GetInt32()));
+        var results = json.RootElement.GetProperty("results").EnumerateArray().ToList();
+        Assert.Equal(new[] { "lenet5", "squeezenet1_1" }, results.Select(r => r.GetProperty("model").GetString()));
+        var speeds = results[1].GetProperty("speeds").EnumerateArray().ToList();
+        Assert.Equal(new[] { 1, 2 }, speeds.Select(s => s.GetProperty("batch").GetInt32()));
         Assert.All(speeds, s => Assert.True(s.GetProperty("median_milliseconds").GetDouble() > 0));
+        // SqueezeNet 1.1's weights alone are 4.9 MB; the process with libtorch loaded is far above that.
+        Assert.All(speeds, s => Assert.InRange(s.GetProperty("peak_memory_mb").GetDouble(), 50, 4000));
+        using var png = SkiaSharp.SKBitmap.Decode(chart);
+        Assert.Equal((960, 640), (png.Width, png.Height));
+    }
+
+    [Fact]
+    public void Bench_models_prints_a_table()
+    {
+        var result = CliRunner.Run("bench", "models", "--models", "lenet5", "--batch", "1", "--seconds", "0.1");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("peak MB", result.Stdout);
+        Assert.Contains("lenet5", result.Stdout);
     }
 
     [Theory]
