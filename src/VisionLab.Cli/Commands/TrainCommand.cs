@@ -66,6 +66,20 @@ public sealed class TrainSettings : ComputeSettings
     [DefaultValue("none")]
     public string Augment { get; init; } = "none";
 
+    [CommandOption("--teacher <CHECKPOINT>")]
+    [Description("Distil from this trained model: its softened outputs join the labels as targets.")]
+    public string? Teacher { get; init; }
+
+    [CommandOption("--distill-temperature <T>")]
+    [Description("Softmax temperature of the distillation targets.")]
+    [DefaultValue(4.0)]
+    public double DistillTemperature { get; init; } = 4.0;
+
+    [CommandOption("--distill-weight <W>")]
+    [Description("Share of the distillation term in the loss, 0–1; the rest is cross-entropy with the labels.")]
+    [DefaultValue(0.9)]
+    public double DistillWeight { get; init; } = 0.9;
+
     [CommandOption("--train-limit <N>")]
     [Description("Train on the first N images only (quick runs).")]
     public int? TrainLimit { get; init; }
@@ -85,6 +99,7 @@ public sealed class TrainCommand : Command<TrainSettings>
             LearningRate = s.LearningRate, Momentum = s.Momentum, WeightDecay = s.WeightDecay, Schedule = s.Schedule,
             Seed = s.Seed, Threads = s.Threads ?? TorchRuntime.DefaultThreads, Device = s.Device, Out = s.Out,
             TrainLimit = s.TrainLimit, TestLimit = s.TestLimit, ImageSize = s.ImageSize, Augment = s.Augment,
+            Teacher = s.Teacher, DistillTemperature = s.DistillTemperature, DistillWeight = s.DistillWeight,
         };
         if (s.Json)
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using VisionLab.Data;
 using VisionLab.Models;
 using VisionLab.Runtime;
+using VisionLab.Training.Objectives;
 using VisionLab.Training.Optimizers;
 using VisionLab.Training.Schedules;
 using static TorchSharp.torch;
@@ -14,8 +15,9 @@ namespace VisionLab.Training;
 /// is a callback.
 /// </summary>
 public sealed class Trainer(ImageClassifier model, Optimizer optimizer, LearningRateSchedule schedule,
-    double baseLearningRate, IReadOnlyList<ITrainerCallback> callbacks)
+    double baseLearningRate, IReadOnlyList<ITrainerCallback> callbacks, ITrainingObjective? objective = null)
 {
+    private readonly ITrainingObjective objective = objective ?? CrossEntropyObjective.Instance;
     private readonly List<EpochResult> history = [];
 
     public ImageClassifier Model { get; } = model;
@@ -63,10 +65,10 @@ public sealed class Trainer(ImageClassifier model, Optimizer optimizer, Learning
                 var loss = nn.functional.cross_entropy(logits, b.Labels);
                 // Auxiliary heads (GoogLeNet, Inception v3) add their weighted losses to what is
                 // minimised; the reported loss stays the main head's, comparable across models.
-                var objective = auxiliary.Aggregate(loss, (total, side) =>
+                var minimised = auxiliary.Aggregate(objective.Loss(b.Images, logits, b.Labels, loss), (total, side) =>
                     total + ((IAuxiliaryClassifiers)Model).AuxiliaryLossWeight * nn.functional.cross_entropy(side, b.Labels));
                 Optimizer.ZeroGrad();
-                objective.backward();
+                minimised.backward();
                 Optimizer.Step();
                 lossSum += loss.item<float>() * b.Size;
                 correct += logits.argmax(1).eq(b.Labels).sum().item<long>();

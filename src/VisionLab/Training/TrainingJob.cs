@@ -7,6 +7,7 @@ using VisionLab.Runs;
 using VisionLab.Runtime;
 using VisionLab.Training.Callbacks;
 using VisionLab.Training.Metrics;
+using VisionLab.Training.Objectives;
 using VisionLab.Training.Optimizers;
 using VisionLab.Training.Schedules;
 using static TorchSharp.torch;
@@ -41,6 +42,11 @@ public sealed record TrainingConfig
     public int? ImageSize { get; init; }
     /// <summary>Training-image augmentation, as <see cref="PixelAugmentations.Parse"/> reads it.</summary>
     public string Augment { get; init; } = "none";
+    /// <summary>A checkpoint whose model teaches this one by knowledge distillation; null: none.</summary>
+    public string? Teacher { get; init; }
+    public double DistillTemperature { get; init; } = 4.0;
+    /// <summary>Share of the soft-target term in the loss (the rest is cross-entropy with the labels).</summary>
+    public double DistillWeight { get; init; } = 0.9;
 }
 
 public sealed record TrainingOutcome(RunFolder Run, RunMetrics Metrics);
@@ -77,6 +83,9 @@ public static class TrainingJob
         double learningRate = config.LearningRate ?? OptimizerFactory.DefaultLearningRate(optimizerKind);
         using var optimizer = OptimizerFactory.Create(optimizerKind, parameters, learningRate, config.Momentum, config.WeightDecay);
 
+        using var teacher = config.Teacher is null ? null : LoadTeacher(config.Teacher, transform, data.Classes.Count, device);
+        var objective = teacher is null ? null : new Distillation(teacher.Model, config.DistillTemperature, config.DistillWeight);
+
         var run = RunFolder.Create(config.Out, config.Model, DateTime.Now);
         run.WriteJson(run.ConfigFile, config with { LearningRate = learningRate, Out = run.Root });
         var recorder = new RunRecorder(run, config.Model, data.Name, data.Classes);
@@ -93,9 +102,24 @@ public static class TrainingJob
             Optimizer = config.Optimizer,
             Seed = config.Seed,
         });
-        var trainer = new Trainer(model, optimizer, schedule, learningRate, [saver, recorder, .. observers]);
+        var trainer = new Trainer(model, optimizer, schedule, learningRate, [saver, recorder, .. observers], objective);
         trainer.Fit(train, test, config.Epochs, cancellation);
         return new TrainingOutcome(run, recorder.Latest!);
+    }
+
+    /// <summary>A teacher must see the student's inputs exactly: same size, channels and normalisation.</summary>
+    private static LoadedCheckpoint LoadTeacher(string path, EvalTransform student, int classes, Device device)
+    {
+        var teacher = Checkpoint.Load(path, device);
+        var t = teacher.Info.EvalTransform;
+        string? mismatch =
+            t.Input != student.Input ? $"takes {t.Input} inputs and the student {student.Input}" :
+            !t.Mean.SequenceEqual(student.Mean) || !t.Std.SequenceEqual(student.Std) ? "normalises its inputs differently" :
+            teacher.Info.NumClasses != classes ? $"has {teacher.Info.NumClasses} classes and the data {classes}" :
+            null;
+        if (mismatch is null) return teacher;
+        teacher.Dispose();
+        throw new VisionLabException($"teacher {path} ({teacher.Info.Model}) {mismatch}; train the student at the teacher's --image-size on the same data");
     }
 
     /// <summary>One forward pass on a single blank image, so a size the architecture cannot take
