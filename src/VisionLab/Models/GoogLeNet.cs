@@ -185,8 +185,8 @@ public sealed class GoogLeNet : ImageClassifier, IAuxiliaryClassifiers
     /// </summary>
     private static void InitialiseWeight(Module module)
     {
-        if (module is Conv2d conv) init.trunc_normal_(conv.weight!, 0.0, 0.01, -2.0, 2.0);
-        else if (module is Linear linear) init.trunc_normal_(linear.weight!, 0.0, 0.01, -2.0, 2.0);
+        if (module is Conv2d conv) TruncatedNormal.Fill_(conv.weight!, 0.01);
+        else if (module is Linear linear) TruncatedNormal.Fill_(linear.weight!, 0.01);
     }
 
     public override int NumClasses => (int)fc.out_features;

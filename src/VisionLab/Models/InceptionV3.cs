@@ -308,8 +308,8 @@ public sealed class InceptionV3 : ImageClassifier, IAuxiliaryClassifiers
 
     private static void InitialiseWeight(Module module, double std)
     {
-        if (module is Conv2d conv) init.trunc_normal_(conv.weight!, 0.0, std, -2.0, 2.0);
-        else if (module is Linear linear) init.trunc_normal_(linear.weight!, 0.0, std, -2.0, 2.0);
+        if (module is Conv2d conv) TruncatedNormal.Fill_(conv.weight!, std);
+        else if (module is Linear linear) TruncatedNormal.Fill_(linear.weight!, std);
     }
 
     public override int NumClasses => (int)fc.out_features;

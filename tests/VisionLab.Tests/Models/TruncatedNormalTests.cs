@@ -29,3 +29,19 @@ public class TruncatedNormalTests
         Assert.Equal(0.5, t.mean().item<float>(), 2);
     }
 }
+
+public class InceptionInitialisationTests
+{
+    [Theory]
+    [InlineData("googlenet", "conv1.conv.weight", 0.01)]
+    [InlineData("inception_v3", "Conv2d_1a_3x3.conv.weight", 0.1)]
+    public void Weights_start_from_torchvisions_truncated_normal(string model, string parameter, double std)
+    {
+        manual_seed(1);
+        using var net = VisionLab.Models.ModelZoo.Create(model, new VisionLab.Models.ModelOptions(10, 3));
+        var weight = net.named_parameters().Single(p => p.name == parameter).parameter;
+        Assert.Equal(0, weight.isnan().sum().item<long>());
+        Assert.Equal(std, weight.std().item<float>(), std * 0.1);
+        Assert.True(weight.unique().Item1.numel() > weight.numel() / 2, "weights are not random");
+    }
+}
