@@ -24,7 +24,7 @@ public sealed class EvaluateCommand : Command<EvaluateSettings>
     public override int Execute(CommandContext context, EvaluateSettings s, CancellationToken cancellation)
     {
         using var checkpoint = s.LoadCheckpoint(out var device);
-        ConvolutionBackend.UseOneDnnForInference(checkpoint.Model);
+        using var routing = ConvolutionBackend.UseOneDnnForInference(checkpoint.Model);
         var info = checkpoint.Info;
         var data = ImageClassificationData.Open(s.Data ?? info.Data);
         if (data.Test.ImageShape.Channels != info.EvalTransform.Channels)

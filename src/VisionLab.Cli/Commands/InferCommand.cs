@@ -61,7 +61,7 @@ public sealed class InferCommand : Command<InferSettings>
         if (s.Weights is not null) WeightsFile.LoadInto(model, s.Weights);
         model.to(device);
         model.eval();
-        ConvolutionBackend.UseOneDnnForInference(model);
+        using var routing = ConvolutionBackend.UseOneDnnForInference(model);
 
         var clock = Stopwatch.StartNew();
         using var _ = no_grad();

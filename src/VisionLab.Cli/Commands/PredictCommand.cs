@@ -25,7 +25,7 @@ public sealed class PredictCommand : Command<PredictSettings>
     public override int Execute(CommandContext context, PredictSettings s, CancellationToken cancellation)
     {
         using var checkpoint = s.LoadCheckpoint(out var device);
-        ConvolutionBackend.UseOneDnnForInference(checkpoint.Model);
+        using var routing = ConvolutionBackend.UseOneDnnForInference(checkpoint.Model);
         var predictor = new Predictor(checkpoint.Model, checkpoint.Info.EvalTransform, checkpoint.Info.Classes, device);
         var predictions = s.Images.Select(image => predictor.Predict(image, s.Top)).ToList();
         if (s.Json)

@@ -19,9 +19,9 @@ namespace VisionLab.Runtime;
 /// convolutions are switched off for the process before any runs.
 /// </para>
 /// <para>
-/// A process that only runs forward passes may switch oneDNN back on for a model whose every
-/// convolution is of a shape the fault never touched (<see cref="UseOneDnnForInference"/>); the
-/// CLI's inference commands do. Training switches it off again (<see cref="RequireExactGradients"/>).
+/// A process that only runs forward passes may switch oneDNN back on, with the convolutions of a
+/// shape the forward fault touches routed to libtorch's kernels (<see cref="UseOneDnnForInference"/>);
+/// the CLI's inference commands do. Training switches it off again (<see cref="RequireExactGradients"/>).
 /// The switch is libtorch's, so it is process-wide.
 /// </para>
 /// </summary>
@@ -52,23 +52,74 @@ public static class ConvolutionBackend
     public static void RequireExactGradients() => SetOneDnn(false);
 
     /// <summary>
-    /// Switches oneDNN convolutions on if every convolution of <paramref name="model"/> has a shape
-    /// its forward kernels compute correctly; returns whether it did. Call only in a process that
+    /// Switches oneDNN convolutions on for the forward passes of <paramref name="model"/>. Convolutions
+    /// of a shape its forward kernels get wrong are hooked so that libtorch's own kernels run them:
+    /// each switches oneDNN off on entry and back on when the last such convolution in flight (on any
+    /// thread) has finished, so none ever runs on oneDNN, while the others do.
+    /// Returns the hooks' count; dispose the result to remove them. Call only in a process that
     /// computes no convolution gradients afterwards, unless it calls <see cref="RequireExactGradients"/> first.
     /// </summary>
-    public static bool UseOneDnnForInference(nn.Module model)
+    public static InferenceRouting UseOneDnnForInference(nn.Module model)
     {
-        if (UnsafeForOneDnn(model).Count > 0) return false;
+        var removers = new List<Action>();
+        foreach (var (_, module) in model.named_modules())
+        {
+            if (!IsUnsafe(module)) continue;
+            var layer = (nn.Module<Tensor, Tensor>)module;
+            removers.Add(layer.register_forward_pre_hook((_, input) =>
+            {
+                EnterUnsafe();
+                return input;
+            }).remove);
+            removers.Add(layer.register_forward_hook((_, _, output) =>
+            {
+                LeaveUnsafe();
+                return output;
+            }).remove);
+        }
         SetOneDnn(true);
-        return true;
+        return new InferenceRouting(removers.Count / 2, removers);
     }
+
+    /// <summary>The hooks <see cref="UseOneDnnForInference"/> placed on one model.</summary>
+    public sealed class InferenceRouting(int routedConvolutions, List<Action> removers) : IDisposable
+    {
+        /// <summary>Convolutions that run on libtorch's own kernels.</summary>
+        public int RoutedConvolutions { get; } = routedConvolutions;
+
+        public void Dispose()
+        {
+            foreach (var remove in removers) remove();
+            removers.Clear();
+        }
+    }
+
+    private static int unsafeInFlight;
+
+    // A convolution that throws never reaches its forward hook; libtorch's own kernels then keep
+    // running everything until RequireExactGradients or the next successful inference resets.
+    private static void EnterUnsafe()
+    {
+        lock (Gate)
+        {
+            if (unsafeInFlight++ == 0) SetLibtorchSwitch(false);
+        }
+    }
+
+    private static void LeaveUnsafe()
+    {
+        lock (Gate)
+        {
+            if (--unsafeInFlight == 0 && OneDnnEnabled) SetLibtorchSwitch(true);
+        }
+    }
+
+    private static bool IsUnsafe(nn.Module module) =>
+        module is Convolution && !(module is Conv2d conv && IsForwardSafe(conv)) && module is nn.Module<Tensor, Tensor>;
 
     /// <summary>The names of the convolutions in <paramref name="model"/> that oneDNN may compute wrongly.</summary>
     public static IReadOnlyList<string> UnsafeForOneDnn(nn.Module model) =>
-        model.named_modules()
-            .Where(m => m.module is Convolution && !(m.module is Conv2d conv && IsForwardSafe(conv)))
-            .Select(m => m.name)
-            .ToList();
+        model.named_modules().Where(m => m.module is Convolution && !(m.module is Conv2d conv && IsForwardSafe(conv))).Select(m => m.name).ToList();
 
     /// <summary>
     /// Forward passes were right for every shape with at most 8 input channels per group, or a
@@ -89,10 +140,17 @@ public static class ConvolutionBackend
         {
             // The entry points are C++ symbols of libtorch_cpu (Itanium ABI); elsewhere libtorch's default stands.
             if (enabled == OneDnnEnabled || !(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())) return;
-            _ = get_num_threads(); // TorchSharp loads libtorch on first use
-            SetUserEnabledMkldnn(GlobalContext(), enabled);
+            if (!enabled) unsafeInFlight = 0;
+            SetLibtorchSwitch(enabled && unsafeInFlight == 0);
             OneDnnEnabled = enabled;
         }
+    }
+
+    private static void SetLibtorchSwitch(bool enabled)
+    {
+        if (!(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())) return;
+        _ = get_num_threads(); // TorchSharp loads libtorch on first use
+        SetUserEnabledMkldnn(GlobalContext(), enabled);
     }
 
     [DllImport("libtorch_cpu", EntryPoint = "_ZN2at13globalContextEv")]

@@ -37,21 +37,57 @@ public class ConvolutionBackendTests
     }
 
     [Fact]
-    public void Inference_turns_on_onednn_only_for_models_whose_convolutions_it_gets_right()
+    public void Inference_runs_the_convolutions_onednn_gets_wrong_on_libtorchs_kernels()
     {
-        using var resnet = ModelZoo.Create("resnet18", new ModelOptions(10, 3));
         using var googlenet = ModelZoo.Create("googlenet", new ModelOptions(10, 3));
+        googlenet.eval();
+        manual_seed(5);
+        using var x = randn(4, 3, 96, 96);
+        using var _ = no_grad();
+        using var exact = googlenet.call(x);
         try
         {
             Assert.Contains("inception4b.branch3.1.conv", ConvolutionBackend.UnsafeForOneDnn(googlenet));
-            Assert.False(ConvolutionBackend.UseOneDnnForInference(googlenet));
-            Assert.False(ConvolutionBackend.OneDnnEnabled);
+            using (var routing = ConvolutionBackend.UseOneDnnForInference(googlenet))
+            {
+                Assert.True(ConvolutionBackend.OneDnnEnabled);
+                Assert.Equal(ConvolutionBackend.UnsafeForOneDnn(googlenet).Count, routing.RoutedConvolutions);
+                using var routed = googlenet.call(x);
+                Assert.True(routed.allclose(exact, rtol: 1e-4, atol: 1e-5), $"max difference {(routed - exact).abs().max().item<float>():E2}");
+            }
 
-            Assert.Empty(ConvolutionBackend.UnsafeForOneDnn(resnet));
-            Assert.True(ConvolutionBackend.UseOneDnnForInference(resnet));
+            // One of those convolutions alone, against float64: right when routed, wrong when not —
+            // so the routing is what makes the difference.
+            using var conv = nn.Sequential(("conv", nn.Conv2d(24, 64, 3, padding: 1)));
+            conv.eval();
+            using var input = randn(4, 24, 14, 14);
+            using var reference = nn.functional.conv2d(input.to_type(ScalarType.Float64), conv.parameters().First().to_type(ScalarType.Float64),
+                conv.parameters().Last().to_type(ScalarType.Float64), padding: [1, 1]);
+            double scale = reference.abs().max().item<double>();
+            using (ConvolutionBackend.UseOneDnnForInference(conv))
+            {
+                using var routed = conv.call(input);
+                Assert.True((routed.to_type(ScalarType.Float64) - reference).abs().max().item<double>() < 1e-4 * scale);
+            }
+            using var unrouted = conv.call(input);
+            double error = (unrouted.to_type(ScalarType.Float64) - reference).abs().max().item<double>();
+            Assert.False(error < 1e-4 * scale, "oneDNN computed a 24-channel convolution right: has libtorch been fixed?");
+        }
+        finally
+        {
+            ConvolutionBackend.RequireExactGradients();
+        }
+    }
+
+    [Fact]
+    public void Every_shape_left_to_onednn_is_computed_right()
+    {
+        using var resnet = ModelZoo.Create("resnet18", new ModelOptions(10, 3));
+        try
+        {
+            using var routing = ConvolutionBackend.UseOneDnnForInference(resnet);
+            Assert.Equal(0, routing.RoutedConvolutions);
             Assert.True(ConvolutionBackend.OneDnnEnabled);
-
-            // Every shape the rule lets through is computed right with oneDNN on.
             var random = new Random(7);
             int[] channels = [1, 3, 4, 8, 16, 32, 48, 64, 96, 128, 256];
             for (int i = 0; i < 40; i++)
@@ -76,7 +112,7 @@ public class ConvolutionBackendTests
         using var resnet = ModelZoo.Create("resnet18", new ModelOptions(10, 3));
         try
         {
-            Assert.True(ConvolutionBackend.UseOneDnnForInference(resnet));
+            using var routing = ConvolutionBackend.UseOneDnnForInference(resnet);
             ConvolutionBackend.RequireExactGradients();
             var errors = Compare(32, 12, 3, 1, 4, groups: 1, backward: true, seed: 1);
             Assert.True(errors[1] < 1e-4, $"input gradient relative error {errors[1]:E2}");
