@@ -56,7 +56,7 @@ public sealed class SwinTransformer : ImageClassifier
             proj = Linear(dim, dim);
             // One learned bias per head for each of the (2M − 1)² relative offsets between two tokens
             // of a window (eq. 4), and the table row of every pair of the M² tokens.
-            relativePositionBiasTable = Parameter(init.trunc_normal_(zeros((2 * window - 1) * (2 * window - 1), heads), std: 0.02));
+            relativePositionBiasTable = Parameter(TruncatedNormal.Fill(zeros((2 * window - 1) * (2 * window - 1), heads), std: 0.02));
             relativePositionIndex = RelativePositionIndex(window);
             RegisterComponents();
         }
@@ -268,7 +268,7 @@ public sealed class SwinTransformer : ImageClassifier
     /// <summary>Truncated normal weights (σ = 0.02) and zero biases for every linear layer, as the paper's code.</summary>
     private static void InitLinear(Linear linear)
     {
-        init.trunc_normal_(linear.weight, std: 0.02);
+        TruncatedNormal.Fill(linear.weight, std: 0.02);
         if (linear.bias is not null) init.zeros_(linear.bias);
     }
 

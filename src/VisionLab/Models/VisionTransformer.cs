@@ -124,7 +124,7 @@ public sealed class VisionTransformer : ImageClassifier
 
         // The patch embedding starts as LeCun normal (truncated), variance 1 / fan-in.
         long fanIn = options.InChannels * (long)variant.PatchSize * variant.PatchSize;
-        init.trunc_normal_(convProj.weight, std: Math.Sqrt(1.0 / fanIn));
+        TruncatedNormal.Fill(convProj.weight, std: Math.Sqrt(1.0 / fanIn));
         init.zeros_(convProj.bias);
     }
 
