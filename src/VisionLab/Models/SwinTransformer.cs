@@ -95,7 +95,7 @@ public sealed class SwinTransformer : ImageClassifier
             if (shifted)
             {
                 // (windows, heads, n, n) for every image of the batch, images outermost as the windows are.
-                var mask = ShiftMask(paddedHeight, paddedWidth, shiftY, shiftX).to(x.device).unsqueeze(1);
+                var mask = ShiftMask(paddedHeight, paddedWidth, shiftY, shiftX, bias.dtype, x.device).unsqueeze(1);
                 bias = (bias + mask).unsqueeze(0).expand(batch, -1, -1, -1, -1).reshape(batch * windows, heads, n, n);
             }
             var attended = MultiHeadSelfAttention.Attend(qkv.call(tokens), heads, bias, training ? attentionDropout : 0);
@@ -113,7 +113,7 @@ public sealed class SwinTransformer : ImageClassifier
         /// bands [0, H − M), [H − M, H − s) and [H − s, H) in each direction. Returns (windows, n, n)
         /// of 0 (same region) and <see cref="MaskedLogit"/>.
         /// </summary>
-        private Tensor ShiftMask(long height, long width, long shiftY, long shiftX)
+        private Tensor ShiftMask(long height, long width, long shiftY, long shiftX, ScalarType dtype, Device device)
         {
             static long Band(long p, long size, long window, long shift) => p < size - window ? 0 : p < size - shift ? 1 : 2;
             long columns = width / window, windows = height / window * columns, n = window * window;
@@ -127,7 +127,7 @@ public sealed class SwinTransformer : ImageClassifier
                 for (long i = 0; i < n; i++)
                     for (long j = 0; j < n; j++)
                         mask[(w * n + i) * n + j] = region[w, i] == region[w, j] ? 0f : MaskedLogit;
-            return tensor(mask).view(windows, n, n);
+            return tensor(mask, dtype, device).view(windows, n, n);
         }
 
         /// <summary>The attention products over all windows, the padding included; qkv and proj are Linears.</summary>

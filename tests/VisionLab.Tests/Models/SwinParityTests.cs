@@ -61,16 +61,21 @@ public sealed class SwinParityTests(ParityReferences<SwinCases> references, ITes
     }
 
     [Fact]
-    public void Stochastic_depth_rises_linearly_and_acts_only_in_training()
+    public void Stochastic_depth_rises_linearly_acts_only_in_training_and_lets_gradients_through()
     {
         using var model = ModelZoo.Create("swin_t", new ModelOptions(10, 3));
         var rates = model.modules().OfType<StochasticDepth>().Select(d => d.Probability).ToList();
         Assert.Equal(12, rates.Count);
         Assert.All(rates.Select((rate, block) => (rate, block)), r => Assert.Equal(0.2 * r.block / 11, r.rate, 12));
 
-        using var _ = no_grad();
         using var x = randn(4, 3, 64, 64);
         model.train();
+        using (var logits = model.call(x))
+        using (var loss = logits.square().mean())
+            loss.backward();
+        Assert.All(model.named_parameters(), p => Assert.True(p.parameter.grad is { } g && g.isfinite().all().item<bool>(), $"{p.name} has no finite gradient"));
+
+        using var _ = no_grad();
         using var train1 = model.call(x);
         using var train2 = model.call(x);
         Assert.False(train1.allclose(train2), "stochastic depth should drop branches in training mode");

@@ -174,15 +174,20 @@ public sealed class VisionTransformerParityTests(VisionTransformerReferences ref
     }
 
     [Fact]
-    public void Dropout_acts_only_in_training()
+    public void Dropout_acts_only_in_training_and_lets_gradients_through()
     {
         using var model = new VisionTransformer(VisionTransformer.B32, new ModelOptions(10, 3), imageSize: 64, dropout: 0.1, attentionDropout: 0.1);
         // A zero head would hide every difference.
         using (no_grad()) model.state_dict()["heads.head.weight"].normal_();
 
-        using var _ = no_grad();
         using var x = randn(2, 3, 64, 64);
         model.train();
+        using (var logits = model.call(x))
+        using (var loss = logits.square().mean())
+            loss.backward();
+        Assert.All(model.named_parameters(), p => Assert.True(p.parameter.grad is { } g && g.isfinite().all().item<bool>(), $"{p.name} has no finite gradient"));
+
+        using var _ = no_grad();
         using var train1 = model.call(x);
         using var train2 = model.call(x);
         Assert.False(train1.allclose(train2), "dropout should be active in training mode");
