@@ -3,6 +3,17 @@ using static TorchSharp.torch;
 
 namespace VisionLab.Models;
 
+/// <summary>
+/// A module whose work is not all done by Conv2d and Linear submodules — attention's matrix
+/// products, a projection held as a bare parameter — reports the multiply-adds of that work itself,
+/// so <see cref="ModelSummary"/> can count them; its Conv2d and Linear submodules are counted apart.
+/// </summary>
+public interface IReportsMultiplyAdds
+{
+    /// <summary>Multiply-adds of the module's own computation for one call on <paramref name="input"/>.</summary>
+    long OwnMultiplyAdds(Tensor input, Tensor output);
+}
+
 /// <summary>One layer as a summary table shows it.</summary>
 public sealed record LayerSummary(string Name, string Type, long[] OutputShape, long Parameters, long Macs);
 
@@ -13,8 +24,10 @@ public sealed record ModelSummary(string Model, long[] InputShape, long[] Output
     /// <summary>
     /// Runs one eval-mode forward pass on zeros of <paramref name="inputShape"/> with a forward hook
     /// on every layer that holds parameters, recording output shapes, parameters and multiply-adds.
-    /// MACs count convolutions and fully connected layers (the convention of torchvision's published
-    /// operation counts); normalisation, activations and pooling are comparatively free.
+    /// MACs count convolutions, fully connected layers and what modules report through
+    /// <see cref="IReportsMultiplyAdds"/>, such as attention's matrix products (the convention of
+    /// torchvision's published operation counts); normalisation, activations and pooling are
+    /// comparatively free.
     /// </summary>
     public static ModelSummary Of(string name, ImageClassifier model, long[] inputShape)
     {
@@ -22,12 +35,13 @@ public sealed record ModelSummary(string Model, long[] InputShape, long[] Output
         var removers = new List<Action>();
         foreach (var (path, module) in model.named_modules())
         {
-            if (module is not nn.Module<Tensor, Tensor> layer || module.named_children().Any()) continue;
+            bool reports = module is IReportsMultiplyAdds;
+            if (module is not nn.Module<Tensor, Tensor> layer || (module.named_children().Any() && !reports)) continue;
             long parameters = module.parameters(recurse: false).Sum(p => p.numel());
-            if (parameters == 0) continue;
-            var hook = layer.register_forward_hook((_, _, output) =>
+            if (parameters == 0 && !reports) continue;
+            var hook = layer.register_forward_hook((_, input, output) =>
             {
-                layers.Add(new LayerSummary(path, module.GetType().Name, output.shape, parameters, LayerMacs(module, output)));
+                layers.Add(new LayerSummary(path, module.GetType().Name, output.shape, parameters, LayerMacs(module, input, output)));
                 return output;
             });
             removers.Add(hook.remove);
@@ -54,8 +68,9 @@ public sealed record ModelSummary(string Model, long[] InputShape, long[] Output
         }
     }
 
-    private static long LayerMacs(nn.Module module, Tensor output) => module switch
+    private static long LayerMacs(nn.Module module, Tensor input, Tensor output) => module switch
     {
+        IReportsMultiplyAdds reporter => reporter.OwnMultiplyAdds(input, output),
         // Each output element is a dot product over (input channels / groups) × kernel window.
         Conv2d conv => output.numel() * (conv.in_channels / conv.groups) * conv.kernel_size.Aggregate(1L, (a, k) => a * k),
         Linear linear => output.numel() * linear.in_features,
