@@ -17,15 +17,17 @@ public sealed class EfficientNetCases : IParityCases
         new("efficientnet_v2_s", 1000, 3, 64, 64),
     ];
 
+    // B4 and B7 at 64×64 end on 2×2 maps whose calibrated norms blow their logits up to thousands
+    // in the reference itself (rounding then dominates); 96×96 keeps them of order one.
     public ParityCase[] Large =>
     [
         new("efficientnet_b1", 1000, 3, 64, 64),
         new("efficientnet_b2", 1000, 3, 64, 64),
         new("efficientnet_b3", 1000, 3, 64, 64),
-        new("efficientnet_b4", 1000, 3, 64, 64),
+        new("efficientnet_b4", 1000, 3, 96, 96),
         new("efficientnet_b5", 1000, 3, 64, 64),
         new("efficientnet_b6", 1000, 3, 64, 64),
-        new("efficientnet_b7", 1000, 3, 64, 64),
+        new("efficientnet_b7", 1000, 3, 96, 96),
         new("efficientnet_v2_m", 1000, 3, 64, 64),
         new("efficientnet_v2_l", 1000, 3, 64, 64),
     ];
