@@ -62,7 +62,7 @@ public sealed class TrainSettings : ComputeSettings
     public int? ImageSize { get; init; }
 
     [CommandOption("--augment <LIST>")]
-    [Description("Training augmentation: comma-separated crop[:PADDING] (random crop after zero padding, default 2) and hflip, or none.")]
+    [Description("Training augmentation: comma-separated crop[[:PADDING]] (random crop after zero padding, default 2) and hflip, or none.")]
     [DefaultValue("none")]
     public string Augment { get; init; } = "none";
 
