@@ -27,9 +27,9 @@ public sealed class ZooModelAttribute(string name) : Attribute
     /// <summary>Parameter count with that head and the default input's channels (torchvision's
     /// figure where torchvision has the model); tests hold the code to it.</summary>
     public long Parameters { get; init; }
-    /// <summary>Multiply-adds of convolutions and fully connected layers for one image of the
-    /// default input, with the reference head (torchvision's published operation counts use the
-    /// same convention); tests hold the code to it.</summary>
+    /// <summary>Multiply-adds of convolutions, fully connected layers and attention products for one
+    /// image of the default input, with the reference head (the convention of torchvision's published
+    /// operation counts); tests hold the code to it.</summary>
     public long Macs { get; init; }
 }
 
