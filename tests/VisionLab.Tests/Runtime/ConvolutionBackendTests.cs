@@ -8,7 +8,7 @@ namespace VisionLab.Tests.Runtime;
 /// Guards against the oneDNN fault in libtorch 2.10 (see <see cref="ConvolutionBackend"/>): float32
 /// convolutions and their gradients must agree with float64 ones, which oneDNN never runs.
 /// </summary>
-public class ConvolutionBackendTests
+public class ConvolutionBackendTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     /// <summary>Shapes the sweep found wrong under oneDNN (forward: input channels 12, 24, 40;
     /// input gradients: output channels 3, 12, 48 and 192 with stride 2), and ordinary ones.</summary>
@@ -56,8 +56,9 @@ public class ConvolutionBackendTests
                 Assert.True(routed.allclose(exact, rtol: 1e-4, atol: 1e-5), $"max difference {(routed - exact).abs().max().item<float>():E2}");
             }
 
-            // One of those convolutions alone, against float64: right when routed, wrong when not —
-            // so the routing is what makes the difference.
+            // One of those convolutions alone, against float64: right when routed. On this project's
+            // machines it is wrong when not routed, which shows the routing is what makes the
+            // difference; CPUs without the fault compute both right, so that half is only reported.
             using var conv = nn.Sequential(("conv", nn.Conv2d(24, 64, 3, padding: 1)));
             conv.eval();
             using var input = randn(4, 24, 14, 14);
@@ -71,7 +72,7 @@ public class ConvolutionBackendTests
             }
             using var unrouted = conv.call(input);
             double error = (unrouted.to_type(ScalarType.Float64) - reference).abs().max().item<double>();
-            Assert.False(error < 1e-4 * scale, "oneDNN computed a 24-channel convolution right: has libtorch been fixed?");
+            output.WriteLine($"unrouted 24-channel convolution on oneDNN: relative error {error / scale:E2} (the fault {(error < 1e-4 * scale ? "is absent on this CPU" : "is present")})");
         }
         finally
         {
