@@ -43,22 +43,34 @@ public class ZooTests
         Assert.Equal(4.089, ModelZoo.Find("resnet50").ReferenceMacs / 1e9, 3);
     }
 
+    /// <summary>One model per family, the prefix its head's keys start with, and an input it takes.</summary>
     [Theory]
-    [InlineData("alexnet")]
-    [InlineData("vgg11_bn")]
-    [InlineData("squeezenet1_1")]
-    [InlineData("resnet18")]
-    [InlineData("densenet121")]
-    [InlineData("googlenet")]
-    public void Reset_classifier_changes_only_the_head(string name)
+    [InlineData("alexnet", "classifier.6.", 96)]
+    [InlineData("vgg11_bn", "classifier.6.", 96)]
+    [InlineData("squeezenet1_1", "classifier.1.", 96)]
+    [InlineData("resnet18", "fc.", 96)]
+    [InlineData("densenet121", "classifier.", 96)]
+    [InlineData("googlenet", "fc.|aux1.fc2.|aux2.fc2.", 96)]
+    [InlineData("mobilenet_v2", "classifier.1.", 64)]
+    [InlineData("mobilenet_v3_small", "classifier.3.", 64)]
+    [InlineData("mnasnet0_5", "classifier.1.", 64)]
+    [InlineData("shufflenet_v2_x0_5", "fc.", 64)]
+    [InlineData("regnet_y_400mf", "fc.", 64)]
+    [InlineData("efficientnet_b0", "classifier.1.", 64)]
+    [InlineData("convnext_tiny", "classifier.2.", 64)]
+    [InlineData("vit_b_32", "heads.head.", 224)]
+    [InlineData("swin_t", "head.", 64)]
+    public void Reset_classifier_changes_only_the_head(string name, string headPrefixes, int size)
     {
+        string[] head = headPrefixes.Split('|');
+        bool InHead(string key) => head.Any(h => key.StartsWith(h, StringComparison.Ordinal));
         using var model = ModelZoo.Create(name, new ModelOptions(10, 3));
         var names = model.named_parameters().Select(p => p.name).ToList();
         var before = model.state_dict().ToDictionary(kv => kv.Key, kv => kv.Value.clone());
 
         model.ResetClassifier(7);
         model.eval();
-        using var x = TorchSharp.torch.randn(2, 3, 96, 96);
+        using var x = TorchSharp.torch.randn(2, 3, size, size);
         using var logits = model.call(x);
 
         Assert.Equal(7, model.NumClasses);
@@ -66,7 +78,9 @@ public class ZooTests
         Assert.Equal(names, model.named_parameters().Select(p => p.name));
         var changed = model.state_dict().Where(kv => !kv.Value.shape.SequenceEqual(before[kv.Key].shape)).Select(kv => kv.Key).ToList();
         Assert.NotEmpty(changed);
-        Assert.All(changed, key => Assert.Contains(key.Split('.')[0], new[] { "classifier", "fc", "aux1", "aux2" }));
+        Assert.All(changed, key => Assert.True(InHead(key), $"{key} changed shape but is not in the head"));
+        Assert.All(model.state_dict().Where(kv => !InHead(kv.Key)),
+            kv => Assert.True(kv.Value.equal(before[kv.Key]).all().item<bool>(), $"{kv.Key} changed"));
     }
 
     [Fact]
