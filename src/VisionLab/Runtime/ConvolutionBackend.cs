@@ -64,8 +64,7 @@ public static class ConvolutionBackend
         var removers = new List<Action>();
         foreach (var (_, module) in model.named_modules())
         {
-            if (!IsUnsafe(module)) continue;
-            var layer = (nn.Module<Tensor, Tensor>)module;
+            if (!IsUnsafe(module) || module is not nn.Module<Tensor, Tensor> layer) continue;
             removers.Add(layer.register_forward_pre_hook((_, input) =>
             {
                 EnterUnsafe();
@@ -114,12 +113,11 @@ public static class ConvolutionBackend
         }
     }
 
-    private static bool IsUnsafe(nn.Module module) =>
-        module is Convolution && !(module is Conv2d conv && IsForwardSafe(conv)) && module is nn.Module<Tensor, Tensor>;
+    private static bool IsUnsafe(nn.Module module) => module is Convolution && !(module is Conv2d conv && IsForwardSafe(conv));
 
     /// <summary>The names of the convolutions in <paramref name="model"/> that oneDNN may compute wrongly.</summary>
     public static IReadOnlyList<string> UnsafeForOneDnn(nn.Module model) =>
-        model.named_modules().Where(m => m.module is Convolution && !(m.module is Conv2d conv && IsForwardSafe(conv))).Select(m => m.name).ToList();
+        model.named_modules().Where(m => IsUnsafe(m.module)).Select(m => m.name).ToList();
 
     /// <summary>
     /// Forward passes were right for every shape with at most 8 input channels per group, or a
