@@ -37,7 +37,7 @@ public sealed class ConvNeXt : ImageClassifier
             if (dim < 1)
                 throw new ArgumentOutOfRangeException(nameof(dim), dim, $"a ConvNeXt block needs at least one channel, not {dim}");
             block = Sequential(
-                ("0", Conv2d(dim, dim, 7, padding: 3, groups: dim)),
+                ("0", new DepthwiseConv2d(dim, dim, 7, padding: 3)),
                 ("1", new Permute(0, 2, 3, 1)),
                 ("2", LayerNorm(dim, eps: NormEps)),
                 ("3", Linear(dim, Expansion * dim)),
@@ -117,7 +117,7 @@ public sealed class ConvNeXt : ImageClassifier
 
         foreach (var (_, module) in named_modules())
         {
-            if (module is Conv2d conv)
+            if (module is Convolution conv)
                 InitTruncatedNormal(conv.weight!, conv.bias);
             else if (module is Linear linear)
                 InitTruncatedNormal(linear.weight!, linear.bias);

@@ -191,7 +191,7 @@ public sealed class EfficientNet : ImageClassifier
         {
             switch (module)
             {
-                case Conv2d conv:
+                case Convolution conv:
                     init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
                     if (conv.bias is not null) init.zeros_(conv.bias);
                     break;

@@ -42,7 +42,7 @@ public sealed class MnasNet : ImageClassifier
                 ("0", Conv2d(inChannels, mid, 1, bias: false)),
                 ("1", Norm(mid)),
                 ("2", ReLU(inplace: true)),
-                ("3", Conv2d(mid, mid, kernelSize, stride: stride, padding: kernelSize / 2, groups: mid, bias: false)),
+                ("3", new DepthwiseConv2d(mid, mid, kernelSize, stride, kernelSize / 2, bias: false)),
                 ("4", Norm(mid)),
                 ("5", ReLU(inplace: true)),
                 ("6", Conv2d(mid, outChannels, 1, bias: false)),
@@ -100,7 +100,7 @@ public sealed class MnasNet : ImageClassifier
             ("0", Conv2d(options.InChannels, d[0], 3, stride: 2, padding: 1, bias: false)),
             ("1", Norm(d[0])),
             ("2", ReLU(inplace: true)),
-            ("3", Conv2d(d[0], d[0], 3, padding: 1, groups: d[0], bias: false)),
+            ("3", new DepthwiseConv2d(d[0], d[0], 3, padding: 1, bias: false)),
             ("4", Norm(d[0])),
             ("5", ReLU(inplace: true)),
             ("6", Conv2d(d[0], d[1], 1, bias: false)),
@@ -123,7 +123,7 @@ public sealed class MnasNet : ImageClassifier
         {
             switch (module)
             {
-                case Conv2d conv:
+                case Convolution conv:
                     init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
                     break;
                 case BatchNorm2d norm:

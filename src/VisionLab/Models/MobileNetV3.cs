@@ -155,7 +155,7 @@ public sealed class MobileNetV3 : ImageClassifier
             switch (module)
             {
                 // torchvision's scheme: fan-out, gain √2.
-                case Conv2d conv:
+                case Convolution conv:
                     init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut);
                     if (conv.bias is not null) init.zeros_(conv.bias);
                     break;

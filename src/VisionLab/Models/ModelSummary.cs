@@ -72,7 +72,7 @@ public sealed record ModelSummary(string Model, long[] InputShape, long[] Output
     {
         IReportsMultiplyAdds reporter => reporter.OwnMultiplyAdds(input, output),
         // Each output element is a dot product over (input channels / groups) × kernel window.
-        Conv2d conv => output.numel() * (conv.in_channels / conv.groups) * conv.kernel_size.Aggregate(1L, (a, k) => a * k),
+        Convolution { transposed: false } conv => output.numel() * (conv.in_channels / conv.groups) * conv.kernel_size.Aggregate(1L, (a, k) => a * k),
         Linear linear => output.numel() * linear.in_features,
         _ => 0,
     };

@@ -83,8 +83,8 @@ public sealed class ShuffleNetV2 : ImageClassifier
             RegisterComponents();
         }
 
-        private static Conv2d Depthwise(long channels, long stride) =>
-            Conv2d(channels, channels, 3, stride: stride, padding: 1, groups: channels, bias: false);
+        private static DepthwiseConv2d Depthwise(long channels, long stride) =>
+            new(channels, channels, 3, stride, padding: 1, bias: false);
 
         public override Tensor forward(Tensor x)
         {

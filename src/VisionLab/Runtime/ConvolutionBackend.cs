@@ -94,6 +94,7 @@ public static class ConvolutionBackend
     }
 
     private static int unsafeInFlight;
+    private static int depthwiseInFlight;
 
     // A convolution that throws never reaches its forward hook; libtorch's own kernels then keep
     // running everything until RequireExactGradients or the next successful inference resets.
@@ -101,7 +102,8 @@ public static class ConvolutionBackend
     {
         lock (Gate)
         {
-            if (unsafeInFlight++ == 0) SetLibtorchSwitch(false);
+            unsafeInFlight++;
+            ApplySwitch();
         }
     }
 
@@ -109,11 +111,47 @@ public static class ConvolutionBackend
     {
         lock (Gate)
         {
-            if (--unsafeInFlight == 0 && OneDnnEnabled) SetLibtorchSwitch(true);
+            unsafeInFlight--;
+            ApplySwitch();
         }
     }
 
-    private static bool IsUnsafe(nn.Module module) => module is Convolution && !(module is Conv2d conv && IsForwardSafe(conv));
+    /// <summary>
+    /// Runs a depthwise convolution's forward or backward computation on oneDNN, whose depthwise
+    /// kernels are right for forward pass and both gradients (<c>DepthwiseConv2dTests</c>) and far
+    /// faster than libtorch's loop over groups. With oneDNN switched off, the switch is on only while
+    /// such computations are in flight — which assumes, like the switch itself, that no other thread
+    /// computes other convolutions meanwhile (training runs one step at a time). With it on for
+    /// inference, nothing changes; while a routed convolution runs on another thread, this one runs on
+    /// libtorch's kernels too, slower but right.
+    /// </summary>
+    public static T RunDepthwiseOnOneDnn<T>(Func<T> compute)
+    {
+        lock (Gate)
+        {
+            depthwiseInFlight++;
+            ApplySwitch();
+        }
+        try
+        {
+            return compute();
+        }
+        finally
+        {
+            lock (Gate)
+            {
+                depthwiseInFlight--;
+                ApplySwitch();
+            }
+        }
+    }
+
+    private static void ApplySwitch() => SetLibtorchSwitch(OneDnnEnabled ? unsafeInFlight == 0 : depthwiseInFlight > 0);
+
+    private static bool IsUnsafe(nn.Module module) =>
+        module is Convolution conv && !(IsPlanar(conv) && IsForwardSafe(conv));
+
+    private static bool IsPlanar(Convolution conv) => !conv.transposed && conv.kernel_size.Length == 2;
 
     /// <summary>The names of the convolutions in <paramref name="model"/> that oneDNN may compute wrongly.</summary>
     public static IReadOnlyList<string> UnsafeForOneDnn(nn.Module model) =>
@@ -124,7 +162,7 @@ public static class ConvolutionBackend
     /// multiple of 16 — both vector widths' safe sets — at dilation 1 with zero padding, the only
     /// settings the sweep covered.
     /// </summary>
-    public static bool IsForwardSafe(Conv2d conv)
+    public static bool IsForwardSafe(Convolution conv)
     {
         long perGroup = conv.in_channels / conv.groups;
         return (perGroup <= 8 || perGroup % 16 == 0)
@@ -139,8 +177,8 @@ public static class ConvolutionBackend
             // The entry points are C++ symbols of libtorch_cpu (Itanium ABI); elsewhere libtorch's default stands.
             if (enabled == OneDnnEnabled || !(OperatingSystem.IsLinux() || OperatingSystem.IsMacOS())) return;
             if (!enabled) unsafeInFlight = 0;
-            SetLibtorchSwitch(enabled && unsafeInFlight == 0);
             OneDnnEnabled = enabled;
+            ApplySwitch();
         }
     }
 

@@ -20,7 +20,8 @@ public enum Activation
 /// Convolution, batch norm, activation as one <see cref="Sequential"/> with children "0", "1" and
 /// "2" — torchvision's <c>Conv2dNormActivation</c>, the unit MobileNet, MNASNet, EfficientNet,
 /// RegNet and ShuffleNet are built from, so their state-dict keys (<c>features.0.1.weight</c>) match.
-/// The convolution carries a bias only when there is no norm to cancel it.
+/// The convolution carries a bias only when there is no norm to cancel it; a depthwise one is a
+/// <see cref="DepthwiseConv2d"/>.
 /// </summary>
 public static class ConvNormActivation
 {
@@ -32,11 +33,11 @@ public static class ConvNormActivation
     {
         if (inChannels < 1 || outChannels < 1 || groups < 1 || inChannels % groups != 0 || outChannels % groups != 0)
             throw new ArgumentException($"a convolution {inChannels} → {outChannels} channels in {groups} groups is not possible");
-        var layers = new List<(string, Module<Tensor, Tensor>)>
-        {
-            ("0", Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding ?? (kernelSize - 1) / 2 * dilation,
-                dilation: dilation, groups: groups, bias: normEps is null)),
-        };
+        long pad = padding ?? (kernelSize - 1) / 2 * dilation;
+        Module<Tensor, Tensor> convolution = groups == inChannels && groups > 1 && dilation == 1
+            ? new DepthwiseConv2d(inChannels, outChannels, kernelSize, stride, pad, bias: normEps is null)
+            : Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: pad, dilation: dilation, groups: groups, bias: normEps is null);
+        var layers = new List<(string, Module<Tensor, Tensor>)> { ("0", convolution) };
         if (normEps is { } eps) layers.Add(("1", BatchNorm2d(outChannels, eps: eps, momentum: normMomentum)));
         if (Layer(activation) is { } act) layers.Add((layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), act));
         return Sequential(layers);
