@@ -11,6 +11,9 @@ app.Configure(config =>
     config.AddCommand<TrainCommand>("train")
         .WithDescription("Train a model and write a run folder (metrics, plots, checkpoints).")
         .WithExample("train", "--model", "lenet5", "--data", "fashion-mnist", "--epochs", "5");
+    config.AddCommand<PruneCommand>("prune")
+        .WithDescription("Prune a trained checkpoint, fine-tune it, and compare size, speed and accuracy before and after.")
+        .WithExample("prune", "--checkpoint", "runs/my-run/checkpoints/best.ckpt", "--method", "channels", "--amount", "0.5", "--epochs", "2");
     config.AddCommand<EvaluateCommand>("evaluate")
         .WithDescription("Evaluate a checkpoint on the test split of its data set.")
         .WithExample("evaluate", "--checkpoint", "runs/my-run/checkpoints/best.ckpt");

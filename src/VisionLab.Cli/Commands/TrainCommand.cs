@@ -7,18 +7,9 @@ using VisionLab.Training;
 
 namespace VisionLab.Cli.Commands;
 
-public sealed class TrainSettings : ComputeSettings
+/// <summary>Options of verbs that run the training loop: how to optimise, for how long, where to write.</summary>
+public abstract class FitSettings : ComputeSettings
 {
-    [CommandOption("-m|--model <NAME>")]
-    [Description("Zoo model to train ('visionlab models' lists them).")]
-    [DefaultValue("lenet5")]
-    public string Model { get; init; } = "lenet5";
-
-    [CommandOption("-d|--data <DATA>")]
-    [Description("'fashion-mnist' (Debian package dataset-fashion-mnist) or a folder of IDX files.")]
-    [DefaultValue("fashion-mnist")]
-    public string Data { get; init; } = "fashion-mnist";
-
     [CommandOption("-e|--epochs <N>")]
     [DefaultValue(5)]
     public int Epochs { get; init; } = 5;
@@ -57,14 +48,43 @@ public sealed class TrainSettings : ComputeSettings
     [Description("Run folder (default: runs/<timestamp>-<model>).")]
     public string? Out { get; init; }
 
-    [CommandOption("--image-size <N>")]
-    [Description("Train at N×N pixels (bilinear resize), e.g. 32 for VGG on 28×28 Fashion-MNIST (default: the data's size).")]
-    public int? ImageSize { get; init; }
-
     [CommandOption("--augment <LIST>")]
     [Description("Training augmentation: comma-separated crop[[:PADDING]] (random crop after zero padding, default 2) and hflip, or none.")]
     [DefaultValue("none")]
     public string Augment { get; init; } = "none";
+
+    [CommandOption("--train-limit <N>")]
+    [Description("Train on the first N images only (quick runs).")]
+    public int? TrainLimit { get; init; }
+
+    [CommandOption("--test-limit <N>")]
+    [Description("Evaluate on the first N test images only.")]
+    public int? TestLimit { get; init; }
+
+    /// <summary>The run's settings from these options; the verb adds what to train.</summary>
+    public TrainingConfig ToConfig() => new()
+    {
+        Epochs = Epochs, BatchSize = BatchSize, Optimizer = Optimizer, LearningRate = LearningRate, Momentum = Momentum,
+        WeightDecay = WeightDecay, Schedule = Schedule, Seed = Seed, Threads = Threads ?? TorchRuntime.DefaultThreads,
+        Device = Device, Out = Out, TrainLimit = TrainLimit, TestLimit = TestLimit, Augment = Augment,
+    };
+}
+
+public sealed class TrainSettings : FitSettings
+{
+    [CommandOption("-m|--model <NAME>")]
+    [Description("Zoo model to train ('visionlab models' lists them).")]
+    [DefaultValue("lenet5")]
+    public string Model { get; init; } = "lenet5";
+
+    [CommandOption("-d|--data <DATA>")]
+    [Description("'fashion-mnist' (Debian package dataset-fashion-mnist) or a folder of IDX files.")]
+    [DefaultValue("fashion-mnist")]
+    public string Data { get; init; } = "fashion-mnist";
+
+    [CommandOption("--image-size <N>")]
+    [Description("Train at N×N pixels (bilinear resize), e.g. 32 for VGG on 28×28 Fashion-MNIST (default: the data's size).")]
+    public int? ImageSize { get; init; }
 
     [CommandOption("--teacher <CHECKPOINT>")]
     [Description("Distil from this trained model: its softened outputs join the labels as targets.")]
@@ -80,26 +100,23 @@ public sealed class TrainSettings : ComputeSettings
     [DefaultValue(0.9)]
     public double DistillWeight { get; init; } = 0.9;
 
-    [CommandOption("--train-limit <N>")]
-    [Description("Train on the first N images only (quick runs).")]
-    public int? TrainLimit { get; init; }
+    [CommandOption("--init <CHECKPOINT>")]
+    [Description("Start from this checkpoint of the same model instead of fresh weights (fine-tuning).")]
+    public string? Init { get; init; }
 
-    [CommandOption("--test-limit <N>")]
-    [Description("Evaluate on the first N test images only.")]
-    public int? TestLimit { get; init; }
+    [CommandOption("--prune <METHOD:AMOUNT>")]
+    [Description("Prune before training: magnitude:0.5 zeroes half the weights, channels:0.3 removes 30% of each block's inner maps. 'visionlab prune' also measures before and after.")]
+    public string? Prune { get; init; }
 }
 
 public sealed class TrainCommand : Command<TrainSettings>
 {
     public override int Execute(CommandContext context, TrainSettings s, CancellationToken cancellation)
     {
-        var config = new TrainingConfig
+        var config = s.ToConfig() with
         {
-            Model = s.Model, Data = s.Data, Epochs = s.Epochs, BatchSize = s.BatchSize, Optimizer = s.Optimizer,
-            LearningRate = s.LearningRate, Momentum = s.Momentum, WeightDecay = s.WeightDecay, Schedule = s.Schedule,
-            Seed = s.Seed, Threads = s.Threads ?? TorchRuntime.DefaultThreads, Device = s.Device, Out = s.Out,
-            TrainLimit = s.TrainLimit, TestLimit = s.TestLimit, ImageSize = s.ImageSize, Augment = s.Augment,
-            Teacher = s.Teacher, DistillTemperature = s.DistillTemperature, DistillWeight = s.DistillWeight,
+            Model = s.Model, Data = s.Data, ImageSize = s.ImageSize, Teacher = s.Teacher,
+            DistillTemperature = s.DistillTemperature, DistillWeight = s.DistillWeight, InitFrom = s.Init, Prune = s.Prune,
         };
         if (s.Json)
         {
@@ -110,18 +127,7 @@ public sealed class TrainCommand : Command<TrainSettings>
 
         AnsiConsole.MarkupLine($"Training [bold]{Markup.Escape(config.Model)}[/] on [bold]{Markup.Escape(config.Data)}[/] " +
                                $"for {config.Epochs} epochs, batch {config.BatchSize}, {config.Threads} threads");
-        TrainingOutcome outcome;
-        if (AnsiConsole.Profile.Capabilities.Interactive)
-        {
-            outcome = AnsiConsole.Progress()
-                .AutoClear(false)
-                .Columns(new ProgressBarColumn(), new PercentageColumn(), new TaskDescriptionColumn { Alignment = Justify.Left })
-                .Start(live => TrainingJob.Run(config, [new TrainingProgress(live)], cancellation));
-        }
-        else
-        {
-            outcome = TrainingJob.Run(config, [new TrainingProgress(null)], cancellation);
-        }
+        var outcome = TrainingProgress.Show(observers => TrainingJob.Run(config, observers, cancellation));
 
         var m = outcome.Metrics;
         AnsiConsole.Write(Tables.Epochs(m.History));

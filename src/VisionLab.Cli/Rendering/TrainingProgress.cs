@@ -44,5 +44,15 @@ public sealed class TrainingProgress(ProgressContext? live) : ITrainerCallback
         }
     }
 
+    /// <summary>Runs <paramref name="train"/> with a progress display suited to where output goes.</summary>
+    public static T Show<T>(Func<IEnumerable<ITrainerCallback>, T> train)
+    {
+        if (!AnsiConsole.Profile.Capabilities.Interactive) return train([new TrainingProgress(null)]);
+        return AnsiConsole.Progress()
+            .AutoClear(false)
+            .Columns(new ProgressBarColumn(), new PercentageColumn(), new TaskDescriptionColumn { Alignment = Justify.Left })
+            .Start(live => train([new TrainingProgress(live)]));
+    }
+
     private static string Label(int epoch, int epochs) => $"epoch {epoch}/{epochs}";
 }

@@ -23,7 +23,7 @@ public sealed class MobileNetV2 : ImageClassifier
     /// convolution; add the input when the shapes agree. Blocks that do not expand (ratio 1) skip the
     /// first convolution, so their layers are numbered from the depthwise one.
     /// </summary>
-    public sealed class InvertedResidual : Module<Tensor, Tensor>
+    public sealed class InvertedResidual : Module<Tensor, Tensor>, IHasChannelGroups
     {
         private readonly Sequential conv;
         private readonly bool residual;
@@ -46,6 +46,19 @@ public sealed class MobileNetV2 : ImageClassifier
             layers.Add(BatchNorm2d(outChannels));
             conv = Sequential(layers.Select((layer, i) => ($"{i}", layer)));
             RegisterComponents();
+        }
+
+        /// <summary>The expanded maps; a block that does not expand filters its input, which is not its own.</summary>
+        public IEnumerable<ChannelGroup> ChannelGroups
+        {
+            get
+            {
+                var layers = conv.children().ToArray();
+                if (layers.Length < 4) return [];
+                var expand = layers[0].children().ToArray();
+                var filter = layers[1].children().ToArray();
+                return [new((Convolution)expand[0], (BatchNorm2d)expand[1], [((Convolution)filter[0], (BatchNorm2d)filter[1])], (Convolution)layers[2])];
+            }
         }
 
         public override Tensor forward(Tensor x)

@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VisionLab.Models.Blocks;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -16,7 +17,7 @@ namespace VisionLab.Models;
 public sealed class ResNet : ImageClassifier
 {
     /// <summary>Two 3×3 convolutions around an identity shortcut (ResNet-18/34).</summary>
-    public sealed class BasicBlock : Module<Tensor, Tensor>
+    public sealed class BasicBlock : Module<Tensor, Tensor>, IHasChannelGroups
     {
         public const int Expansion = 1;
         private readonly Conv2d conv1;
@@ -38,6 +39,9 @@ public sealed class ResNet : ImageClassifier
             RegisterComponents();
         }
 
+        /// <summary>The maps between the two convolutions; the second's output joins the shortcut.</summary>
+        public IEnumerable<ChannelGroup> ChannelGroups => [new(conv1, bn1, [], conv2)];
+
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
@@ -49,7 +53,7 @@ public sealed class ResNet : ImageClassifier
     }
 
     /// <summary>1×1 reduce, 3×3 (grouped for ResNeXt), 1×1 expand by 4 (ResNet-50 and deeper).</summary>
-    public sealed class Bottleneck : Module<Tensor, Tensor>
+    public sealed class Bottleneck : Module<Tensor, Tensor>, IHasChannelGroups
     {
         public const int Expansion = 4;
         private readonly Conv2d conv1;
@@ -73,6 +77,12 @@ public sealed class ResNet : ImageClassifier
             this.downsample = downsample;
             RegisterComponents();
         }
+
+        /// <summary>The reduced maps on both sides of the 3×3 convolution; a grouped one (ResNeXt)
+        /// ties its input to its output channels, so only its output side is free then.</summary>
+        public IEnumerable<ChannelGroup> ChannelGroups => conv2.groups == 1
+            ? [new(conv1, bn1, [], conv2), new(conv2, bn2, [], conv3)]
+            : [];
 
         public override Tensor forward(Tensor x)
         {

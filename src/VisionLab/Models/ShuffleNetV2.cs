@@ -40,7 +40,7 @@ public sealed class ShuffleNetV2 : ImageClassifier
     /// the whole input and <c>branch1</c> (depthwise 3×3, 1×1) downsamples the shortcut, so the
     /// output has twice the maps of one branch. Either way the halves are concatenated and shuffled.
     /// </summary>
-    public sealed class ShuffleUnit : Module<Tensor, Tensor>
+    public sealed class ShuffleUnit : Module<Tensor, Tensor>, IHasChannelGroups
     {
         private readonly Sequential? branch1;
         private readonly Sequential branch2;
@@ -81,6 +81,16 @@ public sealed class ShuffleNetV2 : ImageClassifier
                 ("6", BatchNorm2d(branchChannels)),
                 ("7", ReLU(inplace: true)));
             RegisterComponents();
+        }
+
+        /// <summary>branch2's maps between its two 1×1 convolutions (the output ones are shuffled into the next unit).</summary>
+        public IEnumerable<ChannelGroup> ChannelGroups
+        {
+            get
+            {
+                var layers = branch2.children().ToArray();
+                return [new((Convolution)layers[0], (BatchNorm2d)layers[1], [((Convolution)layers[3], (BatchNorm2d)layers[4])], (Convolution)layers[5])];
+            }
         }
 
         private static DepthwiseConv2d Depthwise(long channels, long stride) =>

@@ -19,6 +19,8 @@ public sealed class RunFolder
     public string ConfigFile => Path.Combine(Root, "config.json");
     public string CurvesImage => Path.Combine(Root, "curves.png");
     public string ConfusionMatrixImage => Path.Combine(Root, "confusion_matrix.png");
+    /// <summary>Before-and-after figures of a pruned model (written by <c>visionlab prune</c>).</summary>
+    public string PruningReport => Path.Combine(Root, "pruning.json");
 
     /// <summary>
     /// Creates the folder: <paramref name="requested"/> if given, else <c>runs/&lt;timestamp&gt;-&lt;model&gt;</c>.

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using TorchSharp;
+using VisionLab.Compression;
 using VisionLab.Data.Transforms;
 using VisionLab.Models;
 using VisionLab.Runs;
@@ -24,6 +25,9 @@ public sealed record CheckpointInfo
     public double? TestAccuracy { get; init; }
     public string? Optimizer { get; init; }
     public int Seed { get; init; }
+    /// <summary>Widths of the block-internal feature maps after channel pruning, by producing
+    /// layer; null: the zoo's architecture as built.</summary>
+    public IReadOnlyDictionary<string, long>? ChannelWidths { get; init; }
     public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
 }
 
@@ -93,6 +97,7 @@ public static class Checkpoint
         try
         {
             var model = ModelZoo.Create(info.Model, new ModelOptions(info.NumClasses, info.InChannels));
+            if (info.ChannelWidths is { } widths) ChannelPruning.Resize(model, widths, path);
             var weights = tensors.Where(t => t.Key.StartsWith(ModelPrefix, StringComparison.Ordinal))
                 .ToDictionary(t => t.Key[ModelPrefix.Length..], t => t.Value);
             StateDict.LoadStrict(model, weights, path);

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using TorchSharp;
+using VisionLab.Compression;
 using VisionLab.Data;
 using VisionLab.Data.Transforms;
 using VisionLab.Models;
@@ -47,6 +48,11 @@ public sealed record TrainingConfig
     public double DistillTemperature { get; init; } = 4.0;
     /// <summary>Share of the soft-target term in the loss (the rest is cross-entropy with the labels).</summary>
     public double DistillWeight { get; init; } = 0.9;
+    /// <summary>A checkpoint of this model to start from instead of fresh weights (fine-tuning); null: none.</summary>
+    public string? InitFrom { get; init; }
+    /// <summary>Prune the model before training, as <see cref="PruningSpec.Parse"/> reads it
+    /// (usually with <see cref="InitFrom"/>: pruning, then fine-tuning); null: no pruning.</summary>
+    public string? Prune { get; init; }
 }
 
 public sealed record TrainingOutcome(RunFolder Run, RunMetrics Metrics);
@@ -61,6 +67,7 @@ public static class TrainingJob
         var augmentations = PixelAugmentations.Parse(config.Augment);
         var schedule = LearningRateSchedule.Parse(config.Schedule, config.Epochs);
         if (config.Epochs < 1) throw new VisionLabException($"--epochs {config.Epochs} must be at least 1");
+        var pruning = config.Prune is null ? null : PruningSpec.Parse(config.Prune);
         ModelZoo.Find(config.Model);
         TorchRuntime.SetThreads(config.Threads);
         var device = TorchRuntime.ParseDevice(config.Device);
@@ -76,14 +83,19 @@ public static class TrainingJob
         var test = new DataLoader(data.Test, config.EvalBatchSize, normalize, device: device, outputSize: size);
 
         TorchRuntime.Seed(config.Seed);
-        using var model = ModelZoo.Create(config.Model, new ModelOptions(data.Classes.Count, transform.Channels));
+        using var initial = config.InitFrom is null ? null : LoadCompatible(config.InitFrom, "starting point", config.Model, transform, data.Classes.Count, device);
+        using var model = initial?.Model ?? ModelZoo.Create(config.Model, new ModelOptions(data.Classes.Count, transform.Channels));
+        using var masks = pruning?.ApplyTo(model, config.Model);
+        var channelWidths = initial?.Info.ChannelWidths is not null || pruning?.Method == PruningMethod.Channels
+            ? ChannelPruning.Widths(model)
+            : null;
         model.to(device);
         CheckInputFits(model, config.Model, transform.Input, device);
         using var parameters = new FlatParameters(model.parameters());
         double learningRate = config.LearningRate ?? OptimizerFactory.DefaultLearningRate(optimizerKind);
         using var optimizer = OptimizerFactory.Create(optimizerKind, parameters, learningRate, config.Momentum, config.WeightDecay);
 
-        using var teacher = config.Teacher is null ? null : LoadTeacher(config.Teacher, transform, data.Classes.Count, device);
+        using var teacher = config.Teacher is null ? null : LoadCompatible(config.Teacher, "teacher", null, transform, data.Classes.Count, device);
         var objective = teacher is null ? null : new Distillation(teacher.Model, config.DistillTemperature, config.DistillWeight);
 
         var run = RunFolder.Create(config.Out, config.Model, DateTime.Now);
@@ -101,25 +113,30 @@ public static class TrainingJob
             TestAccuracy = epoch.TestAccuracy,
             Optimizer = config.Optimizer,
             Seed = config.Seed,
+            ChannelWidths = channelWidths,
         });
-        var trainer = new Trainer(model, optimizer, schedule, learningRate, [saver, recorder, .. observers], objective);
+        var trainer = new Trainer(model, optimizer, schedule, learningRate,
+            [saver, recorder, .. masks is null ? Array.Empty<ITrainerCallback>() : [masks], .. observers], objective);
         trainer.Fit(train, test, config.Epochs, cancellation);
         return new TrainingOutcome(run, recorder.Latest!);
     }
 
-    /// <summary>A teacher must see the student's inputs exactly: same size, channels and normalisation.</summary>
-    private static LoadedCheckpoint LoadTeacher(string path, EvalTransform student, int classes, Device device)
+    /// <summary>A teacher or a starting point must see this run's inputs exactly: same size, channels
+    /// and normalisation, and the same classes; a starting point must also be the same model.</summary>
+    private static LoadedCheckpoint LoadCompatible(string path, string role, string? model, EvalTransform run, int classes, Device device)
     {
-        var teacher = Checkpoint.Load(path, device);
-        var t = teacher.Info.EvalTransform;
+        var loaded = Checkpoint.Load(path, device);
+        var t = loaded.Info.EvalTransform;
         string? mismatch =
-            t.Input != student.Input ? $"takes {t.Input} inputs and the student {student.Input}" :
-            !t.Mean.SequenceEqual(student.Mean) || !t.Std.SequenceEqual(student.Std) ? "normalises its inputs differently" :
-            teacher.Info.NumClasses != classes ? $"has {teacher.Info.NumClasses} classes and the data {classes}" :
+            model is not null && loaded.Info.Model != model ? $"is a {loaded.Info.Model}, not a {model}" :
+            t.Input != run.Input ? $"takes {t.Input} inputs and this run {run.Input}" :
+            !t.Mean.SequenceEqual(run.Mean) || !t.Std.SequenceEqual(run.Std) ? "normalises its inputs differently" :
+            loaded.Info.NumClasses != classes ? $"has {loaded.Info.NumClasses} classes and the data {classes}" :
             null;
-        if (mismatch is null) return teacher;
-        teacher.Dispose();
-        throw new VisionLabException($"teacher {path} ({teacher.Info.Model}) {mismatch}; train the student at the teacher's --image-size on the same data");
+        if (mismatch is null) return loaded;
+        loaded.Model.Dispose();
+        loaded.Dispose();
+        throw new VisionLabException($"{role} {path} ({loaded.Info.Model}) {mismatch}; use the same data, --model and --image-size");
     }
 
     /// <summary>One forward pass on a single blank image, so a size the architecture cannot take

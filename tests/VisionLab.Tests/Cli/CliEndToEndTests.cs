@@ -136,8 +136,28 @@ public sealed class CliEndToEndTests : IClassFixture<CliEndToEndTests.TinyRun>
         Assert.Contains("lenet5", result.Stdout);
     }
 
+    [Fact]
+    public void Prune_fine_tunes_and_reports_the_three_stages()
+    {
+        var result = CliRunner.Run("prune", "--checkpoint", run.Checkpoint, "--method", "magnitude", "--amount", "0.7",
+            "--epochs", "1", "--train-limit", "1000", "--test-limit", "500", "--seconds", "0.05",
+            "--out", Path.Combine(run.Folder.Path, "pruned"), "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var stages = json.RootElement.GetProperty("stages").EnumerateArray().ToList();
+        Assert.Equal(["trained", "pruned", "fine-tuned"], stages.Select(s => s.GetProperty("stage").GetString()));
+        double share = stages[2].GetProperty("non_zero_weights").GetDouble() / stages[2].GetProperty("connection_weights").GetDouble();
+        Assert.InRange(share, 0.29, 0.31);
+        Assert.True(File.Exists(Path.Combine(run.Folder.Path, "pruned", "pruning.json")));
+
+        var refused = CliRunner.Run("prune", "--checkpoint", run.Checkpoint, "--method", "channels", "--epochs", "1",
+            "--out", Path.Combine(run.Folder.Path, "never-pruned"));
+        AssertOneLineError(refused, "declares no block-internal channels");
+    }
+
     [Theory]
     [InlineData("train")]
+    [InlineData("prune")]
     [InlineData("evaluate")]
     [InlineData("predict")]
     [InlineData("models")]
