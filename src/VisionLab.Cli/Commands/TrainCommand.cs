@@ -86,6 +86,10 @@ public sealed class TrainSettings : FitSettings
     [Description("Train at N×N pixels (bilinear resize), e.g. 32 for VGG on 28×28 Fashion-MNIST (default: the data's size).")]
     public int? ImageSize { get; init; }
 
+    [CommandOption("--small-input")]
+    [Description("Adapt the model's stem to small images (28–64 px): it downsamples by 2, not 4 (ResNet, ShuffleNet V2: no stem max pool; MobileNet V2/V3: stride-1 first convolution). Same parameters.")]
+    public bool SmallInput { get; init; }
+
     [CommandOption("--teacher <CHECKPOINT>")]
     [Description("Distil from this trained model: its softened outputs join the labels as targets.")]
     public string? Teacher { get; init; }
@@ -115,7 +119,7 @@ public sealed class TrainCommand : Command<TrainSettings>
     {
         var config = s.ToConfig() with
         {
-            Model = s.Model, Data = s.Data, ImageSize = s.ImageSize, Teacher = s.Teacher,
+            Model = s.Model, Data = s.Data, ImageSize = s.ImageSize, SmallInput = s.SmallInput, Teacher = s.Teacher,
             DistillTemperature = s.DistillTemperature, DistillWeight = s.DistillWeight, InitFrom = s.Init, Prune = s.Prune,
         };
         if (s.Json)

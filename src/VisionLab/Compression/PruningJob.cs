@@ -51,6 +51,7 @@ public static class PruningJob
             Model = info.Model,
             Data = info.Data,
             ImageSize = resized ? transform.Height : null,
+            SmallInput = info.SmallInput,
             InitFrom = checkpoint,
             Prune = spec.ToString(),
         }, observers, cancellation);

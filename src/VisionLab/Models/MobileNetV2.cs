@@ -15,7 +15,7 @@ namespace VisionLab.Models;
 /// low-dimensional space destroys information the paper shows the network needs. Names, shapes and
 /// initialisation follow torchvision, whose weights therefore load unchanged.
 /// </summary>
-public sealed class MobileNetV2 : ImageClassifier
+public sealed class MobileNetV2 : ImageClassifier, IAdaptsToSmallInput
 {
     /// <summary>
     /// Expand with a 1×1 convolution by <c>expandRatio</c>, filter each channel with a 3×3 depthwise
@@ -101,7 +101,7 @@ public sealed class MobileNetV2 : ImageClassifier
 
         var layers = new List<Module<Tensor, Tensor>>
         {
-            ConvNormActivation.Create(options.InChannels, StemChannels, kernelSize: 3, stride: 2, activation: Activation.ReLU6),
+            ConvNormActivation.Create(options.InChannels, StemChannels, kernelSize: 3, stride: options.SmallInput ? 1 : 2, activation: Activation.ReLU6),
         };
         long channels = StemChannels;
         foreach (var (t, c, n, s) in bottlenecks)

@@ -17,7 +17,7 @@ namespace VisionLab.Models;
 /// expanded width rounded to a multiple of 8, and the head's 1×1 convolutions on the pooled vector are
 /// fully connected layers.
 /// </summary>
-public sealed class MobileNetV3 : ImageClassifier
+public sealed class MobileNetV3 : ImageClassifier, IAdaptsToSmallInput
 {
     /// <summary>One row of the paper's tables: a bottleneck block and the widths around it.</summary>
     /// <param name="Kernel">Size of the depthwise filter.</param>
@@ -133,7 +133,7 @@ public sealed class MobileNetV3 : ImageClassifier
 
         var layers = new List<Module<Tensor, Tensor>>
         {
-            ConvNormActivation.Create(options.InChannels, bnecks[0].InChannels, kernelSize: 3, stride: 2,
+            ConvNormActivation.Create(options.InChannels, bnecks[0].InChannels, kernelSize: 3, stride: options.SmallInput ? 1 : 2,
                 activation: Activation.Hardswish, normEps: NormEps, normMomentum: NormMomentum),
         };
         layers.AddRange(bnecks.Select(b => new InvertedResidual(b)));

@@ -7,8 +7,18 @@ namespace VisionLab.Models;
 /// How to build a model: the head's width, the input's channels, and — for the networks that
 /// have them (GoogLeNet, Inception v3) — whether to build the auxiliary classifiers that add
 /// losses in training mode (torchvision's <c>aux_logits</c>, on by default as in its builders).
+/// <para>
+/// <c>SmallInput</c> adapts a network designed for 224-pixel images to images of 28–64 pixels:
+/// its stem downsamples by 2 instead of 4, so a 28-pixel image still has 2×2 maps, not 1×1, at the
+/// end. ResNet and ShuffleNet V2 skip the stem's max pool, MobileNet V2 and V3 the first
+/// convolution's stride — as people do by hand for CIFAR. Parameters, names and weights are the
+/// same; only families that implement <see cref="IAdaptsToSmallInput"/> accept it.
+/// </para>
 /// </summary>
-public sealed record ModelOptions(int NumClasses = 1000, int InChannels = 3, bool AuxLogits = true);
+public sealed record ModelOptions(int NumClasses = 1000, int InChannels = 3, bool AuxLogits = true, bool SmallInput = false);
+
+/// <summary>A family whose stem <see cref="ModelOptions.SmallInput"/> adapts.</summary>
+public interface IAdaptsToSmallInput;
 
 /// <summary>
 /// Marks a static builder <c>ImageClassifier Name(ModelOptions)</c> as a zoo entry, next to the code
@@ -34,7 +44,7 @@ public sealed class ZooModelAttribute(string name) : Attribute
 }
 
 public sealed record ModelInfo(string Name, string Family, string Paper, ImageShape DefaultInput,
-    int ReferenceClasses, long ReferenceParameters, long ReferenceMacs, Func<ModelOptions, ImageClassifier> Build)
+    int ReferenceClasses, long ReferenceParameters, long ReferenceMacs, bool AdaptsToSmallInput, Func<ModelOptions, ImageClassifier> Build)
 {
     /// <summary>Options that give the reference architecture (default input channels, reference head).</summary>
     public ModelOptions ReferenceOptions => new(ReferenceClasses, DefaultInput.Channels);
@@ -59,8 +69,17 @@ public static class ModelZoo
     {
         if (options.NumClasses < 1) throw new VisionLabException($"num_classes {options.NumClasses} must be at least 1");
         if (options.InChannels < 1) throw new VisionLabException($"in_channels {options.InChannels} must be at least 1");
+        var info = Find(name);
+        if (options.SmallInput) RequireSmallInputStem(info);
         Runtime.TorchRuntime.EnsureInitialized();
-        return Find(name).Build(options);
+        return info.Build(options);
+    }
+
+    public static void RequireSmallInputStem(ModelInfo info)
+    {
+        if (!info.AdaptsToSmallInput)
+            throw new VisionLabException($"model {info.Name} has no small-input stem (families that have one: " +
+                                         $"{string.Join(", ", All.Where(m => m.AdaptsToSmallInput).Select(m => m.Family).Distinct())}); use --image-size instead");
     }
 
     private static IReadOnlyDictionary<string, ModelInfo> Discover()
@@ -73,7 +92,8 @@ public static class ModelZoo
         foreach (var (method, entry) in builders)
         {
             var build = method.CreateDelegate<Func<ModelOptions, ImageClassifier>>();
-            if (!found.TryAdd(entry!.Name, new ModelInfo(entry.Name, entry.Family, entry.Paper, ImageShape.Parse(entry.Input), entry.Classes, entry.Parameters, entry.Macs, build)))
+            if (!found.TryAdd(entry!.Name, new ModelInfo(entry.Name, entry.Family, entry.Paper, ImageShape.Parse(entry.Input), entry.Classes, entry.Parameters, entry.Macs,
+                    typeof(IAdaptsToSmallInput).IsAssignableFrom(method.DeclaringType), build)))
                 throw new InvalidOperationException($"two zoo models are named '{entry.Name}'");
         }
         return found;

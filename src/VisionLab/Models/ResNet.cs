@@ -14,7 +14,7 @@ namespace VisionLab.Models;
 /// initialisation follow torchvision, whose weights therefore load unchanged. As in torchvision
 /// (the "ResNet v1.5" variant), a bottleneck downsamples in its 3×3 convolution, not its first 1×1.
 /// </summary>
-public sealed class ResNet : ImageClassifier
+public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
 {
     /// <summary>Two 3×3 convolutions around an identity shortcut (ResNet-18/34).</summary>
     public sealed class BasicBlock : Module<Tensor, Tensor>, IHasChannelGroups
@@ -100,6 +100,7 @@ public sealed class ResNet : ImageClassifier
 
     private readonly Conv2d conv1;
     private readonly BatchNorm2d bn1;
+    private readonly bool stemPool;
     private readonly Sequential layer1;
     private readonly Sequential layer2;
     private readonly Sequential layer3;
@@ -119,6 +120,7 @@ public sealed class ResNet : ImageClassifier
         // Stem: a 7×7 stride-2 convolution and a 3×3 stride-2 max pool, a quarter of the input size.
         conv1 = Conv2d(options.InChannels, 64, 7, stride: 2, padding: 3, bias: false);
         bn1 = BatchNorm2d(64);
+        stemPool = !options.SmallInput;
         long inPlanes = 64;
         Sequential Stage(long planes, int blocks, long stride)
         {
@@ -152,7 +154,7 @@ public sealed class ResNet : ImageClassifier
     {
         using var scope = NewDisposeScope();
         var x = functional.relu(bn1.call(conv1.call(images)));
-        x = functional.max_pool2d(x, 3, 2, 1);
+        if (stemPool) x = functional.max_pool2d(x, 3, 2, 1);
         x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
         return x.MoveToOuterDisposeScope();
     }

@@ -15,7 +15,7 @@ namespace VisionLab.Models;
 /// Names, shapes and initialisation (PyTorch's defaults) follow torchvision, whose weights
 /// therefore load unchanged.
 /// </summary>
-public sealed class ShuffleNetV2 : ImageClassifier
+public sealed class ShuffleNetV2 : ImageClassifier, IAdaptsToSmallInput
 {
     /// <summary>
     /// Interleaves the channels of <paramref name="groups"/> equal groups (paper, Fig. 1c): viewed
@@ -118,6 +118,7 @@ public sealed class ShuffleNetV2 : ImageClassifier
     private readonly Sequential stage3;
     private readonly Sequential stage4;
     private readonly Sequential conv5;
+    private readonly bool stemPool;
     private Linear fc;
 
     /// <param name="stageRepeats">Units in stages 2, 3 and 4 (the paper's Table 5: 4, 8, 4).</param>
@@ -150,6 +151,7 @@ public sealed class ShuffleNetV2 : ImageClassifier
         stage4 = Stage(stageRepeats[2], stageChannels[3]);
         conv5 = ConvNormActivation.Create(inChannels, stageChannels[4], kernelSize: 1, padding: 0);
         fc = Linear(stageChannels[4], options.NumClasses);
+        stemPool = !options.SmallInput;
         RegisterComponents();
     }
 
@@ -159,7 +161,7 @@ public sealed class ShuffleNetV2 : ImageClassifier
     {
         using var scope = NewDisposeScope();
         var x = conv1.call(images);
-        x = functional.max_pool2d(x, 3, 2, 1);
+        if (stemPool) x = functional.max_pool2d(x, 3, 2, 1);
         x = stage4.call(stage3.call(stage2.call(x)));
         return conv5.call(x).MoveToOuterDisposeScope();
     }

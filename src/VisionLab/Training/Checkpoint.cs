@@ -17,6 +17,8 @@ public sealed record CheckpointInfo
     public required string Model { get; init; }
     public required int NumClasses { get; init; }
     public required int InChannels { get; init; }
+    /// <summary>Built with the small-input stem (<see cref="ModelOptions.SmallInput"/>).</summary>
+    public bool SmallInput { get; init; }
     public required IReadOnlyList<string> Classes { get; init; }
     public required EvalTransform EvalTransform { get; init; }
     public required string Data { get; init; }
@@ -96,7 +98,7 @@ public static class Checkpoint
         var (info, tensors) = Read(path, infoOnly: false);
         try
         {
-            var model = ModelZoo.Create(info.Model, new ModelOptions(info.NumClasses, info.InChannels));
+            var model = ModelZoo.Create(info.Model, new ModelOptions(info.NumClasses, info.InChannels, SmallInput: info.SmallInput));
             if (info.ChannelWidths is { } widths) ChannelPruning.Resize(model, widths, path);
             var weights = tensors.Where(t => t.Key.StartsWith(ModelPrefix, StringComparison.Ordinal))
                 .ToDictionary(t => t.Key[ModelPrefix.Length..], t => t.Value);

@@ -41,6 +41,8 @@ public sealed record TrainingConfig
     /// <summary>Train and evaluate at this height and width (bilinear resize of each batch), for
     /// models that need larger inputs than the data's; null: the data's own size.</summary>
     public int? ImageSize { get; init; }
+    /// <summary>Build the model with its small-input stem (<see cref="ModelOptions.SmallInput"/>).</summary>
+    public bool SmallInput { get; init; }
     /// <summary>Training-image augmentation, as <see cref="PixelAugmentations.Parse"/> reads it.</summary>
     public string Augment { get; init; } = "none";
     /// <summary>A checkpoint whose model teaches this one by knowledge distillation; null: none.</summary>
@@ -68,7 +70,8 @@ public static class TrainingJob
         var schedule = LearningRateSchedule.Parse(config.Schedule, config.Epochs);
         if (config.Epochs < 1) throw new VisionLabException($"--epochs {config.Epochs} must be at least 1");
         var pruning = config.Prune is null ? null : PruningSpec.Parse(config.Prune);
-        ModelZoo.Find(config.Model);
+        var modelInfo = ModelZoo.Find(config.Model);
+        if (config.SmallInput) ModelZoo.RequireSmallInputStem(modelInfo);
         TorchRuntime.SetThreads(config.Threads);
         var device = TorchRuntime.ParseDevice(config.Device);
 
@@ -83,8 +86,8 @@ public static class TrainingJob
         var test = new DataLoader(data.Test, config.EvalBatchSize, normalize, device: device, outputSize: size);
 
         TorchRuntime.Seed(config.Seed);
-        using var initial = config.InitFrom is null ? null : LoadCompatible(config.InitFrom, "starting point", config.Model, transform, data.Classes.Count, device);
-        using var model = initial?.Model ?? ModelZoo.Create(config.Model, new ModelOptions(data.Classes.Count, transform.Channels));
+        using var initial = config.InitFrom is null ? null : LoadCompatible(config.InitFrom, "starting point", config, transform, data.Classes.Count, device);
+        using var model = initial?.Model ?? ModelZoo.Create(config.Model, new ModelOptions(data.Classes.Count, transform.Channels, SmallInput: config.SmallInput));
         using var masks = pruning?.ApplyTo(model, config.Model);
         var channelWidths = initial?.Info.ChannelWidths is not null || pruning?.Method == PruningMethod.Channels
             ? ChannelPruning.Widths(model)
@@ -106,6 +109,7 @@ public static class TrainingJob
             Model = config.Model,
             NumClasses = data.Classes.Count,
             InChannels = transform.Channels,
+            SmallInput = config.SmallInput,
             Classes = data.Classes,
             EvalTransform = transform,
             Data = data.Name,
@@ -122,13 +126,16 @@ public static class TrainingJob
     }
 
     /// <summary>A teacher or a starting point must see this run's inputs exactly: same size, channels
-    /// and normalisation, and the same classes; a starting point must also be the same model.</summary>
-    private static LoadedCheckpoint LoadCompatible(string path, string role, string? model, EvalTransform run, int classes, Device device)
+    /// and normalisation, and the same classes; a starting point must also be the same model
+    /// (<paramref name="sameModelAs"/>), stem included.</summary>
+    private static LoadedCheckpoint LoadCompatible(string path, string role, TrainingConfig? sameModelAs, EvalTransform run, int classes, Device device)
     {
         var loaded = Checkpoint.Load(path, device);
         var t = loaded.Info.EvalTransform;
         string? mismatch =
-            model is not null && loaded.Info.Model != model ? $"is a {loaded.Info.Model}, not a {model}" :
+            sameModelAs is not null && loaded.Info.Model != sameModelAs.Model ? $"is a {loaded.Info.Model}, not a {sameModelAs.Model}" :
+            sameModelAs is not null && loaded.Info.SmallInput != sameModelAs.SmallInput
+                ? $"was built {(loaded.Info.SmallInput ? "with" : "without")} the small-input stem (--small-input)" :
             t.Input != run.Input ? $"takes {t.Input} inputs and this run {run.Input}" :
             !t.Mean.SequenceEqual(run.Mean) || !t.Std.SequenceEqual(run.Std) ? "normalises its inputs differently" :
             loaded.Info.NumClasses != classes ? $"has {loaded.Info.NumClasses} classes and the data {classes}" :
@@ -136,7 +143,7 @@ public static class TrainingJob
         if (mismatch is null) return loaded;
         loaded.Model.Dispose();
         loaded.Dispose();
-        throw new VisionLabException($"{role} {path} ({loaded.Info.Model}) {mismatch}; use the same data, --model and --image-size");
+        throw new VisionLabException($"{role} {path} ({loaded.Info.Model}) {mismatch}; use the same data, --model, --small-input and --image-size");
     }
 
     /// <summary>One forward pass on a single blank image, so a size the architecture cannot take
