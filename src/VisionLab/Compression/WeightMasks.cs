@@ -31,7 +31,7 @@ public sealed class WeightMasks : ITrainerCallback, IDisposable
         if (removed < 1) throw new VisionLabException($"pruning {amount:P0} of {magnitudes.numel()} weights removes none");
         // The removed-th smallest magnitude; weights at or below it go (ties at zero included).
         double threshold = magnitudes.kthvalue(removed, 0).values.item<float>();
-        var masks = weights.Select(w => (w, w.abs().gt(threshold).to_type(w.dtype).MoveToOuterDisposeScope())).ToList();
+        var masks = weights.Select(w => (w, w.abs().gt(threshold).to_type(w.dtype).DetachFromDisposeScope())).ToList();
         var result = new WeightMasks(masks);
         result.Apply();
         return result;

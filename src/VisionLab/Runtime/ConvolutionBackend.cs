@@ -125,7 +125,7 @@ public static class ConvolutionBackend
     /// inference, nothing changes; while a routed convolution runs on another thread, this one runs on
     /// libtorch's kernels too, slower but right.
     /// </summary>
-    public static T RunDepthwiseOnOneDnn<T>(Func<T> compute)
+    internal static T RunDepthwiseOnOneDnn<T>(Func<T> compute)
     {
         lock (Gate)
         {

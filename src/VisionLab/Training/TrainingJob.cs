@@ -99,6 +99,7 @@ public static class TrainingJob
         using var optimizer = OptimizerFactory.Create(optimizerKind, parameters, learningRate, config.Momentum, config.WeightDecay);
 
         using var teacher = config.Teacher is null ? null : LoadCompatible(config.Teacher, "teacher", null, transform, data.Classes.Count, device);
+        using var teacherModel = teacher?.Model;
         var objective = teacher is null ? null : new Distillation(teacher.Model, config.DistillTemperature, config.DistillWeight);
 
         var run = RunFolder.Create(config.Out, config.Model, DateTime.Now);
