@@ -73,10 +73,8 @@ public sealed class AlexNet : ImageClassifier
     public override void ResetClassifier(int numClasses)
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"AlexNet needs at least one class, not {numClasses}");
-        var old = LastLayer;
-        classifier = ReplaceInSequential(nameof(classifier), classifier, classifier.named_children().Last().name,
-            Linear(old.in_features, numClasses).to(old.weight!.device));
-        old.Dispose();
+        classifier = ReplaceLinearIn(nameof(classifier), classifier, classifier.named_children().Last().name, numClasses,
+            (inFeatures, classes) => Linear(inFeatures, classes));
     }
 
     [ZooModel("alexnet", Family = "AlexNet", Paper = "Krizhevsky et al., ImageNet Classification with Deep Convolutional Neural Networks, NeurIPS 2012",

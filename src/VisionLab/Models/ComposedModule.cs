@@ -1,3 +1,4 @@
+using TorchSharp;
 using TorchSharp.Modules;
 using static TorchSharp.torch;
 
@@ -31,6 +32,23 @@ public abstract class ComposedModule(string name) : nn.Module<Tensor, Tensor>(na
         var rebuilt = nn.Sequential(sequential.named_children()
             .Select(c => (c.name, c.name == layer ? replacement : (nn.Module<Tensor, Tensor>)c.module)));
         ReplaceChild(name, rebuilt);
+        return rebuilt;
+    }
+
+    /// <summary>The fully connected layer <paramref name="layer"/> of a Sequential head.</summary>
+    protected static Linear LinearIn(Sequential head, string layer) =>
+        (Linear)head.named_children().Single(c => c.name == layer).module;
+
+    /// <summary>
+    /// Replaces the fully connected layer <paramref name="layer"/> of the Sequential child
+    /// <paramref name="name"/> by <paramref name="create"/>(its input width, <paramref name="numClasses"/>),
+    /// on the old layer's device, disposes the old layer, and returns the rebuilt head.
+    /// </summary>
+    protected Sequential ReplaceLinearIn(string name, Sequential head, string layer, int numClasses, Func<long, long, Linear> create)
+    {
+        var old = LinearIn(head, layer);
+        var rebuilt = ReplaceInSequential(name, head, layer, create(old.in_features, numClasses).to(old.weight!.device));
+        old.Dispose();
         return rebuilt;
     }
 }

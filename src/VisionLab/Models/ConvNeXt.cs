@@ -139,7 +139,7 @@ public sealed class ConvNeXt : ImageClassifier
 
     private const string HeadName = "2";
 
-    private Linear HeadLayer => (Linear)classifier.named_children().Single(c => c.name == HeadName).module;
+    private Linear HeadLayer => LinearIn(classifier, HeadName);
 
     public override int NumClasses => (int)HeadLayer.out_features;
 
@@ -154,9 +154,7 @@ public sealed class ConvNeXt : ImageClassifier
     public override void ResetClassifier(int numClasses)
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"ConvNeXt needs at least one class, not {numClasses}");
-        var old = HeadLayer;
-        classifier = ReplaceInSequential(nameof(classifier), classifier, HeadName, Head(old.in_features, numClasses).to(old.weight!.device));
-        old.Dispose();
+        classifier = ReplaceLinearIn(nameof(classifier), classifier, HeadName, numClasses, (inFeatures, classes) => Head(inFeatures, (int)classes));
     }
 
     private const string Paper = "Liu et al., A ConvNet for the 2020s, CVPR 2022";

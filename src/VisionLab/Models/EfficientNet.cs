@@ -213,7 +213,7 @@ public sealed class EfficientNet : ImageClassifier
         return linear;
     }
 
-    private Linear Head => (Linear)classifier.named_children().Single(c => c.name == LinearName).module;
+    private Linear Head => LinearIn(classifier, LinearName);
 
     public override int NumClasses => (int)Head.out_features;
 
@@ -229,9 +229,7 @@ public sealed class EfficientNet : ImageClassifier
     public override void ResetClassifier(int numClasses)
     {
         if (numClasses < 1) throw new ArgumentException($"num_classes {numClasses} must be at least 1", nameof(numClasses));
-        var old = Head;
-        classifier = ReplaceInSequential(nameof(classifier), classifier, LinearName, NewLinear(old.in_features, numClasses).to(old.weight!.device));
-        old.Dispose();
+        classifier = ReplaceLinearIn(nameof(classifier), classifier, LinearName, numClasses, NewLinear);
     }
 
     private const string V1Paper = "Tan and Le, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks, ICML 2019";

@@ -145,7 +145,7 @@ public sealed class MnasNet : ImageClassifier
 
     private const string LastLayerName = "1";
 
-    private Linear LastLayer => (Linear)classifier.named_children().Single(c => c.name == LastLayerName).module;
+    private Linear LastLayer => LinearIn(classifier, LastLayerName);
 
     public override int NumClasses => (int)LastLayer.out_features;
 
@@ -160,10 +160,7 @@ public sealed class MnasNet : ImageClassifier
     public override void ResetClassifier(int numClasses)
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"MNASNet needs at least one class, not {numClasses}");
-        var old = LastLayer;
-        classifier = ReplaceInSequential(nameof(classifier), classifier, LastLayerName,
-            NewLastLayer(old.in_features, numClasses).to(old.weight!.device));
-        old.Dispose();
+        classifier = ReplaceLinearIn(nameof(classifier), classifier, LastLayerName, numClasses, NewLastLayer);
     }
 
     private const string Paper = "Tan et al., MnasNet: Platform-Aware Neural Architecture Search for Mobile, CVPR 2019";

@@ -145,7 +145,7 @@ public sealed class MobileNetV2 : ImageClassifier, IAdaptsToSmallInput
 
     private const string LastLayerName = "1";
 
-    private Linear LastLayer => (Linear)classifier.named_children().Single(c => c.name == LastLayerName).module;
+    private Linear LastLayer => LinearIn(classifier, LastLayerName);
 
     public override int NumClasses => (int)LastLayer.out_features;
 
@@ -161,10 +161,7 @@ public sealed class MobileNetV2 : ImageClassifier, IAdaptsToSmallInput
     public override void ResetClassifier(int numClasses)
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"MobileNet V2 needs at least one class, not {numClasses}");
-        var old = LastLayer;
-        classifier = ReplaceInSequential(nameof(classifier), classifier, LastLayerName,
-            NewLastLayer(old.in_features, numClasses).to(old.weight!.device));
-        old.Dispose();
+        classifier = ReplaceLinearIn(nameof(classifier), classifier, LastLayerName, numClasses, NewLastLayer);
     }
 
     private const string Paper = "Sandler et al., MobileNetV2: Inverted Residuals and Linear Bottlenecks, CVPR 2018";

@@ -177,7 +177,7 @@ public sealed class MobileNetV3 : ImageClassifier, IAdaptsToSmallInput
 
     private const string LastLayerName = "3";
 
-    private Linear LastLayer => (Linear)classifier.named_children().Single(c => c.name == LastLayerName).module;
+    private Linear LastLayer => LinearIn(classifier, LastLayerName);
 
     public override int NumClasses => (int)LastLayer.out_features;
 
@@ -193,10 +193,8 @@ public sealed class MobileNetV3 : ImageClassifier, IAdaptsToSmallInput
     public override void ResetClassifier(int numClasses)
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"MobileNet V3 needs at least one class, not {numClasses}");
-        var old = LastLayer;
-        classifier = ReplaceInSequential(nameof(classifier), classifier, LastLayerName,
-            InitLinear(Linear(old.in_features, numClasses)).to(old.weight!.device));
-        old.Dispose();
+        classifier = ReplaceLinearIn(nameof(classifier), classifier, LastLayerName, numClasses,
+            (inFeatures, classes) => InitLinear(Linear(inFeatures, classes)));
     }
 
     private const string Paper = "Howard et al., Searching for MobileNetV3, ICCV 2019";

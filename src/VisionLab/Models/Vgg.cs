@@ -115,10 +115,8 @@ public sealed class Vgg : ImageClassifier
     public override void ResetClassifier(int numClasses)
     {
         if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"VGG needs at least one class, not {numClasses}");
-        var old = LastLayer;
-        classifier = ReplaceInSequential(nameof(classifier), classifier, classifier.named_children().Last().name,
-            InitLinear(Linear(old.in_features, numClasses)).to(old.weight!.device));
-        old.Dispose();
+        classifier = ReplaceLinearIn(nameof(classifier), classifier, classifier.named_children().Last().name, numClasses,
+            (inFeatures, classes) => InitLinear(Linear(inFeatures, classes)));
     }
 
     private const string VggPaper = "Simonyan and Zisserman, Very Deep Convolutional Networks for Large-Scale Image Recognition, ICLR 2015";
