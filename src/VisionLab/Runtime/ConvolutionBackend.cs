@@ -21,7 +21,8 @@ namespace VisionLab.Runtime;
 /// <para>
 /// A process that only runs forward passes may switch oneDNN back on, with the convolutions of a
 /// shape the forward fault touches routed to libtorch's kernels (<see cref="UseOneDnnForInference"/>);
-/// the CLI's inference commands do. Training switches it off again (<see cref="RequireExactGradients"/>).
+/// the CLI's inference commands do. Training switches it off again (<see cref="RequireExactGradients"/>)
+/// and sends to oneDNN only the convolution geometries it has checked (<see cref="OneDnnTrainingRouting"/>).
 /// The switch is libtorch's, so it is process-wide.
 /// </para>
 /// </summary>
@@ -94,7 +95,7 @@ public static class ConvolutionBackend
     }
 
     private static int unsafeInFlight;
-    private static int depthwiseInFlight;
+    private static int oneDnnInFlight;
 
     // A convolution that throws never reaches its forward hook; libtorch's own kernels then keep
     // running everything until RequireExactGradients or the next successful inference resets.
@@ -117,36 +118,51 @@ public static class ConvolutionBackend
     }
 
     /// <summary>
-    /// Runs a depthwise convolution's forward or backward computation on oneDNN, whose depthwise
-    /// kernels are right for forward pass and both gradients (<c>DepthwiseConv2dTests</c>) and far
-    /// faster than libtorch's loop over groups. With oneDNN switched off, the switch is on only while
-    /// such computations are in flight — which assumes, like the switch itself, that no other thread
-    /// computes other convolutions meanwhile (training runs one step at a time). With it on for
-    /// inference, nothing changes; while a routed convolution runs on another thread, this one runs on
-    /// libtorch's kernels too, slower but right.
+    /// Runs a computation whose convolutions are known to be right on oneDNN — depthwise ones
+    /// (<c>DepthwiseConv2dTests</c>) and shapes <see cref="OneDnnVerification"/> has checked — on
+    /// oneDNN. With oneDNN switched off, the switch is on only while such computations are in flight,
+    /// which assumes, like the switch itself, that no other thread computes other convolutions
+    /// meanwhile (training runs one step at a time). With it on for inference, nothing changes; while a
+    /// routed convolution runs on another thread, this one runs on libtorch's kernels too, slower but right.
     /// </summary>
-    internal static T RunDepthwiseOnOneDnn<T>(Func<T> compute)
+    internal static T RunOnOneDnn<T>(Func<T> compute)
     {
-        lock (Gate)
-        {
-            depthwiseInFlight++;
-            ApplySwitch();
-        }
+        EnterOneDnn();
         try
         {
             return compute();
         }
         finally
         {
-            lock (Gate)
-            {
-                depthwiseInFlight--;
-                ApplySwitch();
-            }
+            LeaveOneDnn();
         }
     }
 
-    private static void ApplySwitch() => SetLibtorchSwitch(OneDnnEnabled ? unsafeInFlight == 0 : depthwiseInFlight > 0);
+    internal static void RunOnOneDnn(Action compute) => RunOnOneDnn(() =>
+    {
+        compute();
+        return true;
+    });
+
+    internal static void EnterOneDnn()
+    {
+        lock (Gate)
+        {
+            oneDnnInFlight++;
+            ApplySwitch();
+        }
+    }
+
+    internal static void LeaveOneDnn()
+    {
+        lock (Gate)
+        {
+            oneDnnInFlight--;
+            ApplySwitch();
+        }
+    }
+
+    private static void ApplySwitch() => SetLibtorchSwitch(unsafeInFlight == 0 && (OneDnnEnabled || oneDnnInFlight > 0));
 
     private static bool IsUnsafe(nn.Module module) =>
         module is Convolution conv && !(IsPlanar(conv) && IsForwardSafe(conv));

@@ -29,13 +29,13 @@ public sealed class Trainer(ImageClassifier model, Optimizer optimizer, Learning
     {
         if (epochs < 1) throw new VisionLabException($"epochs {epochs} must be at least 1");
         Epochs = epochs;
-        ConvolutionBackend.RequireExactGradients();
+        using var routing = OneDnnTrainingRouting.Route([Model, .. objective.Networks]);
         int classes = Model.NumClasses;
         foreach (var c in callbacks) c.OnTrainBegin(this);
         for (int epoch = history.Count; epoch < epochs; epoch++)
         {
             Optimizer.LearningRate = schedule.At(epoch, baseLearningRate);
-            var (loss, accuracy, seconds) = TrainOneEpoch(train, epoch, cancellation);
+            var (loss, accuracy, seconds) = TrainOneEpoch(train, epoch, routing, cancellation);
             var evaluation = Evaluator.Evaluate(Model, test, classes, cancellation);
             var result = new EpochResult(epoch + 1, Optimizer.LearningRate, loss, accuracy,
                 evaluation.Loss, evaluation.Accuracy, seconds, train.ImagesPerEpoch / seconds,
@@ -46,7 +46,7 @@ public sealed class Trainer(ImageClassifier model, Optimizer optimizer, Learning
         foreach (var c in callbacks) c.OnTrainEnd(this);
     }
 
-    private (double Loss, double Accuracy, double Seconds) TrainOneEpoch(DataLoader train, int epoch, CancellationToken cancellation)
+    private (double Loss, double Accuracy, double Seconds) TrainOneEpoch(DataLoader train, int epoch, OneDnnTrainingRouting routing, CancellationToken cancellation)
     {
         Model.train();
         var clock = Stopwatch.StartNew();
@@ -68,7 +68,7 @@ public sealed class Trainer(ImageClassifier model, Optimizer optimizer, Learning
                 var minimised = auxiliary.Aggregate(objective.Loss(b.Images, logits, b.Labels, loss), (total, side) =>
                     total + ((IAuxiliaryClassifiers)Model).AuxiliaryLossWeight * nn.functional.cross_entropy(side, b.Labels));
                 Optimizer.ZeroGrad();
-                minimised.backward();
+                routing.Backward(minimised);
                 Optimizer.Step();
                 lossSum += loss.item<float>() * b.Size;
                 correct += logits.argmax(1).eq(b.Labels).sum().item<long>();

@@ -37,7 +37,7 @@ public sealed class DepthwiseConv2d : Convolution
             && (input.requires_grad || weight.requires_grad || bias?.requires_grad == true);
         return recordsGradient
             ? OneDnnDepthwise.apply(input, weight, bias, this)
-            : ConvolutionBackend.RunDepthwiseOnOneDnn(() => Convolve(input, weight, bias));
+            : ConvolutionBackend.RunOnOneDnn(() => Convolve(input, weight, bias));
     }
 
     private Tensor Convolve(Tensor input, Tensor filters, Tensor? offsets) =>
@@ -58,7 +58,7 @@ public sealed class DepthwiseConv2d : Convolution
             ctx.save_for_backward(bias is null ? [input, weight] : [input, weight, bias]);
             ctx.save_data("layer", layer);
             ctx.save_data("needs", new[] { input.requires_grad, weight.requires_grad, bias?.requires_grad == true });
-            return ConvolutionBackend.RunDepthwiseOnOneDnn(() => layer.Convolve(input, weight, bias));
+            return ConvolutionBackend.RunOnOneDnn(() => layer.Convolve(input, weight, bias));
         }
 
         public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput)
@@ -66,7 +66,7 @@ public sealed class DepthwiseConv2d : Convolution
             var saved = ctx.get_saved_variables();
             var layer = (DepthwiseConv2d)ctx.get_data("layer");
             var needs = (bool[])ctx.get_data("needs");
-            return ConvolutionBackend.RunDepthwiseOnOneDnn(() =>
+            return ConvolutionBackend.RunOnOneDnn(() =>
             {
                 using var enabled = enable_grad();
                 var leaves = saved.Select(t => t.detach()).ToList();

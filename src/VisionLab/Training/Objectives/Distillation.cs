@@ -26,6 +26,8 @@ public sealed class Distillation : ITrainingObjective
         foreach (var p in teacher.parameters()) p.requires_grad = false;
     }
 
+    public IEnumerable<nn.Module> Networks => [teacher];
+
     public double Temperature { get; }
     public double Weight { get; }
 

@@ -12,6 +12,10 @@ public interface ITrainingObjective
     /// <param name="images">The batch the logits came from (a teacher needs them).</param>
     /// <param name="crossEntropy">The main head's cross-entropy with the labels, already computed.</param>
     Tensor Loss(Tensor images, Tensor logits, Tensor labels, Tensor crossEntropy);
+
+    /// <summary>Networks the objective runs besides the model (a teacher), so that the trainer can
+    /// give their convolutions the same kernels as the model's.</summary>
+    IEnumerable<nn.Module> Networks => [];
 }
 
 /// <summary>Plain cross-entropy with the labels.</summary>

@@ -1,0 +1,99 @@
+using VisionLab.Runtime;
+using static TorchSharp.torch;
+
+namespace VisionLab.Tests.Runtime;
+
+/// <summary>
+/// Training runs each convolution geometry on oneDNN only once it has been checked against float64
+/// (<see cref="OneDnnTrainingRouting"/>): gradients must be libtorch-exact whichever kernels ran, the
+/// shapes ResNets use must get the fast path, and nothing may leak out — the switch, or draws from
+/// the global random stream.
+/// </summary>
+public class OneDnnTrainingRoutingTests(Xunit.Abstractions.ITestOutputHelper output)
+{
+    [Theory]
+    [InlineData(80, 48, 5, 2)] // an input gradient oneDNN gets wrong on this project's machines
+    [InlineData(64, 64, 3, 1)] // ResNet's commonest convolution
+    [InlineData(24, 40, 3, 1)] // a forward pass oneDNN gets wrong there
+    public void Routed_gradients_equal_float64_ones(int inChannels, int outChannels, int kernel, int stride)
+    {
+        TorchRuntime.EnsureInitialized();
+        using var scope = NewDisposeScope();
+        manual_seed(inChannels + outChannels);
+        using var model = nn.Sequential(
+            ("first", nn.Conv2d(inChannels, outChannels, kernel, stride, kernel / 2, bias: true)),
+            ("relu", nn.ReLU()),
+            ("second", nn.Conv2d(outChannels, 32, 3, 1, 1, bias: false)));
+        var x = randn(8, inChannels, 14, 14).requires_grad_();
+        int fast;
+        using (var routing = OneDnnTrainingRouting.Route(model))
+        {
+            Assert.Equal(2, routing.HookedConvolutions);
+            var y = model.call(x);
+            routing.Backward((y * y).sum() / 2);
+            fast = routing.FastBackwards;
+            Assert.Equal(1, routing.FastBackwards + routing.ExactBackwards);
+        }
+        output.WriteLine($"{inChannels}->{outChannels} k{kernel} s{stride}: backward on {(fast == 1 ? "oneDNN" : "libtorch's kernels")}");
+
+        var x64 = x.detach().to_type(ScalarType.Float64).requires_grad_();
+        var p64 = model.parameters().Select(p => p.detach().to_type(ScalarType.Float64).requires_grad_()).ToList();
+        var h = nn.functional.relu(nn.functional.conv2d(x64, p64[0], p64[1], strides: [stride, stride], padding: [kernel / 2, kernel / 2]));
+        var y64 = nn.functional.conv2d(h, p64[2], padding: [1, 1]);
+        ((y64 * y64).sum() / 2).backward();
+        AssertClose(x.grad!, x64.grad!, "input gradient");
+        foreach (var (p, reference) in model.parameters().Zip(p64)) AssertClose(p.grad!, reference.grad!, "parameter gradient");
+        if (inChannels == 64) Assert.Equal(1, fast);
+        AssertExactAfterwards();
+    }
+
+    [Fact]
+    public void Checking_a_new_geometry_draws_nothing_from_the_global_random_stream()
+    {
+        using var scope = NewDisposeScope();
+        using var conv = nn.Conv2d(7, 9, 3);
+        using var input = ones(3, 7, 11, 13);
+        int before = OneDnnVerification.CheckedGeometries;
+        manual_seed(11);
+        using (var routing = OneDnnTrainingRouting.Route(conv)) routing.Backward(conv.call(input).sum());
+        var afterCheck = randn(16);
+        manual_seed(11);
+        var untouched = randn(16);
+        Assert.Equal(before + 1, OneDnnVerification.CheckedGeometries);
+        Assert.True(afterCheck.eq(untouched).all().item<bool>());
+    }
+
+    [Fact]
+    public void A_forward_pass_that_throws_leaves_the_switch_off_once_disposed()
+    {
+        using var conv = nn.Conv2d(80, 48, 5, 2, 2);
+        using (OneDnnTrainingRouting.Route(conv))
+        {
+            using var wrongChannels = randn(2, 7, 14, 14);
+            Assert.ThrowsAny<Exception>(() => conv.call(wrongChannels));
+        }
+        AssertExactAfterwards();
+    }
+
+    /// <summary>A gradient oneDNN gets wrong on this project's machines comes out right, so oneDNN is off.</summary>
+    private static void AssertExactAfterwards()
+    {
+        Assert.False(ConvolutionBackend.OneDnnEnabled);
+        using var scope = NewDisposeScope();
+        manual_seed(3);
+        var x = randn(4, 80, 14, 14).requires_grad_();
+        var w = (randn(48, 80, 5, 5) * 0.1).requires_grad_();
+        var dy = randn(4, 48, 7, 7);
+        nn.functional.conv2d(x, w, strides: [2, 2], padding: [2, 2]).backward([dy]);
+        var x64 = x.detach().to_type(ScalarType.Float64).requires_grad_();
+        nn.functional.conv2d(x64, w.detach().to_type(ScalarType.Float64), strides: [2, 2], padding: [2, 2]).backward([dy.to_type(ScalarType.Float64)]);
+        AssertClose(x.grad!, x64.grad!, "input gradient of an unrouted convolution afterwards");
+    }
+
+    private static void AssertClose(Tensor actual, Tensor expected, string what)
+    {
+        double error = (actual.to_type(ScalarType.Float64) - expected).abs().max().item<double>();
+        double scale = Math.Max(1e-6, expected.abs().max().item<double>());
+        Assert.True(error <= 1e-4 * scale, $"{what}: relative error {error / scale:E2}");
+    }
+}
