@@ -117,6 +117,20 @@ public static class ConvolutionBackend
         }
     }
 
+    /// <summary>Runs a computation on libtorch's own kernels, whatever else is in flight.</summary>
+    internal static T RunOnLibtorchKernels<T>(Func<T> compute)
+    {
+        EnterUnsafe();
+        try
+        {
+            return compute();
+        }
+        finally
+        {
+            LeaveUnsafe();
+        }
+    }
+
     /// <summary>
     /// Runs a computation whose convolutions are known to be right on oneDNN — depthwise ones
     /// (<c>DepthwiseConv2dTests</c>) and shapes <see cref="OneDnnVerification"/> has checked — on

@@ -29,18 +29,20 @@ public static class OneDnnVerification
     public static int CheckedGeometries => Verdicts.Count;
 
     /// <summary>Whether oneDNN computes <paramref name="conv"/> right on inputs of <paramref name="inputShape"/>;
-    /// checks on first sight. Transposed, non-planar, dilated-padding-mode and non-zero-padded
-    /// convolutions are never sent to oneDNN.</summary>
+    /// checks on first sight. Convolutions <see cref="CanCheck"/> refuses are never sent to oneDNN.</summary>
     public static bool IsRightOnOneDnn(Convolution conv, long[] inputShape)
     {
-        if (conv.transposed || conv.kernel_size.Length != 2 || inputShape.Length != 4
-            || conv.padding is null || conv.padding_mode != PaddingModes.Zeros)
-            return false;
+        if (!CanCheck(conv) || inputShape.Length != 4) return false;
         string key = string.Join(',', inputShape) + '|' + string.Join(',', conv.weight!.shape) + '|'
-            + string.Join(',', conv.stride) + '|' + string.Join(',', conv.padding) + '|' + string.Join(',', conv.dilation)
+            + string.Join(',', conv.stride) + '|' + string.Join(',', conv.padding!) + '|' + string.Join(',', conv.dilation)
             + '|' + conv.groups + '|' + (conv.bias is not null) + '|' + get_num_threads();
         return Verdicts.GetOrAdd(key, _ => Check(conv, inputShape));
     }
+
+    /// <summary>Planar, not transposed, zero-padded by explicit amounts: what the check (and
+    /// <c>conv2d</c>) covers.</summary>
+    public static bool CanCheck(Convolution conv) =>
+        !conv.transposed && conv.kernel_size.Length == 2 && conv.padding is not null && conv.padding_mode == PaddingModes.Zeros;
 
     private static bool Check(Convolution conv, long[] inputShape)
     {
