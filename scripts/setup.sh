@@ -4,7 +4,7 @@
 #   scripts/setup.sh --reference also Debian's PyTorch, torchvision and OpenBLAS: the reference
 #                                that parity tests and bench/ compare against
 set -euo pipefail
-packages=(dataset-fashion-mnist fonts-dejavu-core)
+packages=(dataset-fashion-mnist fonts-dejavu-core libturbojpeg0)
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-torch python3-torchvision python3-numpy libopenblas0-pthread)
 fi

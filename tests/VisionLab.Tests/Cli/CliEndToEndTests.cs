@@ -200,7 +200,7 @@ public sealed class CliEndToEndTests : IClassFixture<CliEndToEndTests.TinyRun>
         string path = Path.Combine(run.Folder.Path, "notes.png");
         File.WriteAllText(path, "not really a picture");
         var result = CliRunner.Run("predict", "--checkpoint", run.Checkpoint, path);
-        AssertOneLineError(result, $"{path}: not a readable image");
+        AssertOneLineError(result, $"{path}: is not an image in a supported format");
     }
 
     [Fact]

@@ -1,3 +1,5 @@
+using VisionLab.Data.Transforms.Images;
+
 namespace VisionLab.Data.Transforms;
 
 /// <summary>
@@ -5,9 +7,18 @@ namespace VisionLab.Data.Transforms;
 /// normalisation statistics. Training saves it in the checkpoint so that evaluation, prediction,
 /// explanation and serving prepare images exactly as training did.
 /// </summary>
-public sealed record EvalTransform(int Channels, int Height, int Width, float[] Mean, float[] Std)
+/// <param name="ResizeShorter">When set, the image's shorter side is resized to this and the centre
+/// cropped to <paramref name="Height"/>×<paramref name="Width"/> (torchvision's classification eval
+/// preset, for photos); when null, the image is resized to that size directly (small data sets whose
+/// images all have it already).</param>
+public sealed record EvalTransform(int Channels, int Height, int Width, float[] Mean, float[] Std, int? ResizeShorter = null)
 {
     public ImageShape Input => new(Channels, Height, Width);
 
     public Normalize Normalize() => new(Mean, Std);
+
+    /// <summary>The same preparation for one decoded image, as the loader and the predictor run it.</summary>
+    public ImagePipeline Pipeline() => new(
+        ResizeShorter is int shorter ? [new Resize(shorter), new CenterCrop(Height, Width)] : [new Resize(Height, Width)],
+        new ToTensorNormalize(Mean, Std));
 }
