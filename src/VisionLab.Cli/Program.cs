@@ -28,6 +28,16 @@ app.Configure(config =>
     config.AddCommand<InferCommand>("infer")
         .WithDescription("Run a model in eval mode on a NumPy .npy array and write the output as .npy.")
         .WithExample("infer", "--model", "resnet18", "--weights", "resnet18.pth", "--input", "x.npy", "--output", "y.npy");
+    config.AddBranch("data", data =>
+    {
+        data.SetDescription("Image folders (one sub-folder per class): split and inspect.");
+        data.AddCommand<DataSplitCommand>("split").WithDescription("Stratified, reproducible train/val split of an image folder (copies the files).")
+            .WithExample("data", "split", "flower_photos", "flowers", "--val", "0.2", "--seed", "1");
+        data.AddCommand<DataInspectCommand>("inspect").WithDescription("Class counts, image sizes and unreadable files of an image folder.")
+            .WithExample("data", "inspect", "flowers/train");
+        data.AddCommand<DataBenchCommand>("bench").WithDescription("Images per second of the training input pipeline (decode, augment, normalise, collate).")
+            .WithExample("data", "bench", "flowers/train", "--batch", "64", "--workers", "2", "--image-size", "224");
+    });
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Speed measurements.");

@@ -15,6 +15,9 @@ public sealed class DataFormatException(string path, string problem, Exception? 
     : VisionLabException($"{path}: {problem}", inner!)
 {
     public string Path { get; } = path;
+
+    /// <summary>What is wrong, without the path.</summary>
+    public string Problem { get; } = problem;
 }
 
 /// <summary>A checkpoint that is missing, corrupt or belongs to something else.</summary>

@@ -78,13 +78,35 @@ public sealed class TrainSettings : FitSettings
     public string Model { get; init; } = "lenet5";
 
     [CommandOption("-d|--data <DATA>")]
-    [Description("'fashion-mnist' (Debian package dataset-fashion-mnist) or a folder of IDX files.")]
+    [Description("'fashion-mnist' (Debian package dataset-fashion-mnist), a folder of IDX files, or an image folder with one sub-folder of images per class.")]
     [DefaultValue("fashion-mnist")]
     public string Data { get; init; } = "fashion-mnist";
 
     [CommandOption("--image-size <N>")]
-    [Description("Train at N×N pixels (bilinear resize), e.g. 32 for VGG on 28×28 Fashion-MNIST (default: the data's size).")]
+    [Description("Train at N×N pixels: IDX data is resized (bilinear), e.g. 32 for VGG on 28×28 Fashion-MNIST (default: the data's size); image folders are random-resized-cropped to it (default 224).")]
     public int? ImageSize { get; init; }
+
+    [CommandOption("--val <FOLDER>")]
+    [Description("Image folders: validation images, one sub-folder per class (default: keep --val-fraction of --data aside, stratified, by --seed).")]
+    public string? Val { get; init; }
+
+    [CommandOption("--val-fraction <F>")]
+    [Description("Image folders without --val: share of each class kept aside for validation.")]
+    [DefaultValue(0.2)]
+    public double ValFraction { get; init; } = 0.2;
+
+    [CommandOption("--workers <N>")]
+    [Description("Image folders: threads decoding and augmenting images (0: the training thread).")]
+    [DefaultValue(2)]
+    public int Workers { get; init; } = 2;
+
+    [CommandOption("--strict")]
+    [Description("Image folders: stop at the first unreadable file instead of skipping it.")]
+    public bool Strict { get; init; }
+
+    [CommandOption("--balanced")]
+    [Description("Image folders: draw every class equally often (for imbalanced data).")]
+    public bool Balanced { get; init; }
 
     [CommandOption("--small-input")]
     [Description("Adapt the model's stem to small images (28–64 px): it downsamples by 2, not 4 (ResNet, ShuffleNet V2: no stem max pool; MobileNet V2/V3: stride-1 first convolution). Same parameters.")]
@@ -121,11 +143,13 @@ public sealed class TrainCommand : Command<TrainSettings>
         {
             Model = s.Model, Data = s.Data, ImageSize = s.ImageSize, SmallInput = s.SmallInput, Teacher = s.Teacher,
             DistillTemperature = s.DistillTemperature, DistillWeight = s.DistillWeight, InitFrom = s.Init, Prune = s.Prune,
+            Val = s.Val, ValFraction = s.ValFraction, Workers = s.Workers, Strict = s.Strict, Balanced = s.Balanced,
         };
         if (s.Json)
         {
             var quiet = TrainingJob.Run(config, [], cancellation);
-            JsonOutput.Write(new { run = quiet.Run.Root, metrics = quiet.Metrics });
+            JsonOutput.Write(new { run = quiet.Run.Root, metrics = quiet.Metrics,
+                skipped = quiet.Skipped.Select(k => new { path = k.Source, problem = k.Problem }) });
             return 0;
         }
 
@@ -138,6 +162,10 @@ public sealed class TrainCommand : Command<TrainSettings>
         AnsiConsole.Write(Tables.PerClass(m.PerClass));
         AnsiConsole.MarkupLine($"Test accuracy [green bold]{m.TestAccuracy:P2}[/] (best {m.BestTestAccuracy:P2} at epoch {m.BestEpoch}), " +
                                $"{m.TrainImagesPerSecond:N0} training images/s, {m.WallSeconds:F1} s in all");
+        foreach (var skipped in outcome.Skipped)
+            AnsiConsole.MarkupLine($"[yellow]skipped[/] {Markup.Escape(skipped.Source)}: {Markup.Escape(skipped.Problem)}");
+        if (outcome.Skipped.Count > 0)
+            AnsiConsole.MarkupLine($"[yellow]{outcome.Skipped.Count} unreadable images were left out[/] (--strict stops at the first).");
         AnsiConsole.MarkupLine($"Run folder: [link]{Markup.Escape(outcome.Run.Root)}[/]");
         return 0;
     }

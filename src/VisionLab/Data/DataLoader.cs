@@ -10,7 +10,7 @@ namespace VisionLab.Data;
 /// a resumed run sees what an uninterrupted one would), pixels gathered straight into the native
 /// tensor's memory, and normalisation on the whole batch.
 /// </summary>
-public sealed class DataLoader
+public sealed class DataLoader : IBatchSource
 {
     private readonly IImageClassificationDataset dataset;
     private readonly Normalize normalize;

@@ -48,6 +48,14 @@ public sealed record ImageClassificationData(
         return new ImageClassificationData(name, train, test, mean, std);
     }
 
+    /// <summary>Whether <paramref name="nameOrFolder"/> names IDX data (Fashion-MNIST, or a folder
+    /// holding <c>train-images-idx3-ubyte</c>) rather than a folder of image files.</summary>
+    public static bool IsIdx(string nameOrFolder) =>
+        nameOrFolder.Equals("fashion-mnist", StringComparison.OrdinalIgnoreCase)
+        || !Directory.Exists(nameOrFolder)
+        || File.Exists(Path.Combine(nameOrFolder, "train-images-idx3-ubyte"))
+        || File.Exists(Path.Combine(nameOrFolder, "train-images-idx3-ubyte.gz"));
+
     private static string FindIdx(string folder, string stem)
     {
         foreach (string candidate in new[] { stem, stem + ".gz" })

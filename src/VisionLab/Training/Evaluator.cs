@@ -10,7 +10,7 @@ public sealed record EvaluationResult(double Loss, double Accuracy, ConfusionMat
 
 public static class Evaluator
 {
-    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, DataLoader loader, int classes,
+    public static EvaluationResult Evaluate(nn.Module<Tensor, Tensor> model, IBatchSource loader, int classes,
         CancellationToken cancellation = default)
     {
         var started = System.Diagnostics.Stopwatch.StartNew();

@@ -25,7 +25,7 @@ public sealed class Trainer(ImageClassifier model, Optimizer optimizer, Learning
     public IReadOnlyList<EpochResult> History => history;
     public int Epochs { get; private set; }
 
-    public void Fit(DataLoader train, DataLoader test, int epochs, CancellationToken cancellation = default)
+    public void Fit(IBatchSource train, IBatchSource test, int epochs, CancellationToken cancellation = default)
     {
         if (epochs < 1) throw new VisionLabException($"epochs {epochs} must be at least 1");
         Epochs = epochs;
@@ -46,7 +46,7 @@ public sealed class Trainer(ImageClassifier model, Optimizer optimizer, Learning
         foreach (var c in callbacks) c.OnTrainEnd(this);
     }
 
-    private (double Loss, double Accuracy, double Seconds) TrainOneEpoch(DataLoader train, int epoch, OneDnnTrainingRouting routing, CancellationToken cancellation)
+    private (double Loss, double Accuracy, double Seconds) TrainOneEpoch(IBatchSource train, int epoch, OneDnnTrainingRouting routing, CancellationToken cancellation)
     {
         Model.train();
         var clock = Stopwatch.StartNew();

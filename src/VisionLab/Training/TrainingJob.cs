@@ -2,6 +2,7 @@ using System.Runtime.InteropServices;
 using TorchSharp;
 using VisionLab.Compression;
 using VisionLab.Data;
+using VisionLab.Data.Loading;
 using VisionLab.Data.Transforms;
 using VisionLab.Models;
 using VisionLab.Runs;
@@ -55,9 +56,20 @@ public sealed record TrainingConfig
     /// <summary>Prune the model before training, as <see cref="PruningSpec.Parse"/> reads it
     /// (usually with <see cref="InitFrom"/>: pruning, then fine-tuning); null: no pruning.</summary>
     public string? Prune { get; init; }
+    /// <summary>Validation image folder (image-folder data only); null: keep <see cref="ValFraction"/>
+    /// of the training folder aside, stratified by class and seeded.</summary>
+    public string? Val { get; init; }
+    public double ValFraction { get; init; } = 0.2;
+    /// <summary>Threads decoding and augmenting image files.</summary>
+    public int Workers { get; init; } = 2;
+    /// <summary>Stop at the first unreadable image file instead of skipping it.</summary>
+    public bool Strict { get; init; }
+    /// <summary>Draw every class equally often (image folders), for imbalanced data.</summary>
+    public bool Balanced { get; init; }
 }
 
-public sealed record TrainingOutcome(RunFolder Run, RunMetrics Metrics);
+/// <param name="Skipped">Unreadable image files the run left out.</param>
+public sealed record TrainingOutcome(RunFolder Run, RunMetrics Metrics, IReadOnlyList<SkippedSample> Skipped);
 
 /// <summary>Turns a <see cref="TrainingConfig"/> into a finished run folder.</summary>
 public static class TrainingJob
@@ -66,7 +78,6 @@ public static class TrainingJob
         CancellationToken cancellation = default)
     {
         var optimizerKind = OptimizerFactory.Parse(config.Optimizer);
-        var augmentations = PixelAugmentations.Parse(config.Augment);
         var schedule = LearningRateSchedule.Parse(config.Schedule, config.Epochs);
         if (config.Epochs < 1) throw new VisionLabException($"--epochs {config.Epochs} must be at least 1");
         var pruning = config.Prune is null ? null : PruningSpec.Parse(config.Prune);
@@ -75,15 +86,8 @@ public static class TrainingJob
         TorchRuntime.SetThreads(config.Threads);
         var device = TorchRuntime.ParseDevice(config.Device);
 
-        var data = ImageClassificationData.Open(config.Data).Subset(config.TrainLimit, config.TestLimit);
-        var shape = data.Train.ImageShape;
-        var transform = new EvalTransform(shape.Channels, config.ImageSize ?? shape.Height, config.ImageSize ?? shape.Width,
-            data.Mean, data.Std);
-        var normalize = transform.Normalize();
-        var size = (transform.Height, transform.Width);
-        var train = new DataLoader(data.Train, config.BatchSize, normalize, shuffle: true, seed: config.Seed, device: device, outputSize: size,
-            augmentations: augmentations);
-        var test = new DataLoader(data.Test, config.EvalBatchSize, normalize, device: device, outputSize: size);
+        var data = TrainingData.Open(config, device);
+        var transform = data.Transform;
 
         TorchRuntime.Seed(config.Seed);
         using var initial = config.InitFrom is null ? null : LoadCompatible(config.InitFrom, "starting point", config, transform, data.Classes.Count, device);
@@ -122,8 +126,8 @@ public static class TrainingJob
         });
         var trainer = new Trainer(model, optimizer, schedule, learningRate,
             [saver, recorder, .. masks is null ? Array.Empty<ITrainerCallback>() : [masks], .. observers], objective);
-        trainer.Fit(train, test, config.Epochs, cancellation);
-        return new TrainingOutcome(run, recorder.Latest!);
+        trainer.Fit(data.Train, data.Test, config.Epochs, cancellation);
+        return new TrainingOutcome(run, recorder.Latest!, data.Skipped);
     }
 
     /// <summary>A teacher or a starting point must see this run's inputs exactly: same size, channels
@@ -139,6 +143,7 @@ public static class TrainingJob
                 ? $"was built {(loaded.Info.SmallInput ? "with" : "without")} the small-input stem (--small-input)" :
             t.Input != run.Input ? $"takes {t.Input} inputs and this run {run.Input}" :
             !t.Mean.SequenceEqual(run.Mean) || !t.Std.SequenceEqual(run.Std) ? "normalises its inputs differently" :
+            t.ResizeShorter != run.ResizeShorter ? "resizes and crops its inputs differently" :
             loaded.Info.NumClasses != classes ? $"has {loaded.Info.NumClasses} classes and the data {classes}" :
             null;
         if (mismatch is null) return loaded;
