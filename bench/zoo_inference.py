@@ -6,10 +6,10 @@ warm-up by time, then the median of single forward passes timed for a few second
 both sides (OpenBLAS limited to one thread, as libgomp and OpenBLAS fight on two cores). The two
 sides alternate model by model, so a noisy spell on the machine hits both alike.
 
-usage: bench/zoo_inference.py [--models all|resnet18,resnet50] [--batch 1,16] [--threads 2] [--seconds 3] [--json FILE]
+usage: bench/zoo_inference.py [--models all|resnet18,resnet50] [--batch 1,16] [--threads 2] [--seconds 3] [--json FILE] [--markdown]
   all: every zoo model torchvision also has (LeNet-5 is VisionLab's own)
 """
-import argparse, json, os, subprocess, sys, time
+import argparse, json, math, os, subprocess, sys, time
 
 import torch
 import torchvision
@@ -42,6 +42,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--seconds", type=float, default=3)
     p.add_argument("--json", help="also write the figures to this file")
+    p.add_argument("--markdown", action="store_true", help="also print the README's table (batch 1 and 16 side by side)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
 
@@ -77,6 +78,27 @@ def main():
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"threads": a.threads, "rows": rows}, f, indent=2)
+    if a.markdown:
+        print_markdown(rows)
+
+
+def print_markdown(rows):
+    """One line per model with every batch size side by side, then the geometric mean of the speed-ups."""
+    batches = sorted({r["batch"] for r in rows})
+    header = "| model |" + "".join(f" batch {b} VisionLab ms | PyTorch ms | x |" for b in batches)
+    print("\n" + header)
+    print("| --- |" + " ---: | ---: | ---: |" * len(batches))
+    for model in dict.fromkeys(r["model"] for r in rows):
+        cells = []
+        for b in batches:
+            r = next((r for r in rows if r["model"] == model and r["batch"] == b), None)
+            cells.append(" - | - | - |" if r is None else
+                         f" {r['visionlab_ms']:,.1f} | {r['pytorch_ms']:,.1f} | {r['speedup']:.2f}x |")
+        print(f"| {model} |" + "".join(cells))
+    for b in batches:
+        speedups = [r["speedup"] for r in rows if r["batch"] == b]
+        mean = math.exp(sum(math.log(x) for x in speedups) / len(speedups))
+        print(f"\nGeometric mean at batch {b} over {len(speedups)} models: {mean:.2f}x")
 
 
 if __name__ == "__main__":
