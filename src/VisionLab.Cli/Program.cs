@@ -35,6 +35,8 @@ app.Configure(config =>
             .WithExample("data", "split", "flower_photos", "flowers", "--val", "0.2", "--seed", "1");
         data.AddCommand<DataInspectCommand>("inspect").WithDescription("Class counts, image sizes and unreadable files of an image folder.")
             .WithExample("data", "inspect", "flowers/train");
+        data.AddCommand<DataPreviewCommand>("preview").WithDescription("PNG grid of images as the model will see them; --augment for the training preset.")
+            .WithExample("data", "preview", "flowers/train", "--augment", "--out", "augmented.png");
         data.AddCommand<DataBenchCommand>("bench").WithDescription("Images per second of the training input pipeline (decode, augment, normalise, collate).")
             .WithExample("data", "bench", "flowers/train", "--batch", "64", "--workers", "2", "--image-size", "224");
     });

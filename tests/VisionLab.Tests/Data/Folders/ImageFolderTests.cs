@@ -128,6 +128,21 @@ public class ImageFolderTests
         Assert.Contains("bad.png", dirty.Stdout);
     }
 
+    [Fact]
+    public void Cli_preview_draws_every_class_as_the_training_preset_sees_it()
+    {
+        using var temp = new TempFolder();
+        WriteImages(temp.Path, ("x", 3), ("y", 3), ("z", 3));
+        string png = temp.File("preview.png");
+        var result = CliRunner.Run("data", "preview", temp.Path, "--augment", "--image-size", "32", "--count", "6", "--out", png, "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var grid = SKBitmap.Decode(png);
+        // 3 columns (ceil of sqrt 6) and 2 rows of 32-pixel cells with captions under them.
+        Assert.InRange(grid.Width, 3 * 32, 3 * 32 + 40);
+        Assert.InRange(grid.Height, 2 * 32 + 36, 2 * (32 + 26) + 40);
+        Assert.Contains("\"images\": 6", result.Stdout);
+    }
+
     private static IEnumerable<string> ValFiles(string root, string split) =>
         ImageFolder.Scan(Path.Combine(root, split, "val"), ["a", "b", "c"]).Files.Select(f => Path.GetRelativePath(Path.Combine(root, split, "val"), f.Path));
 
