@@ -63,7 +63,8 @@ public static class ConvolutionBackend
     public static InferenceRouting UseOneDnnForInference(nn.Module model)
     {
         var removers = new List<Action>();
-        foreach (var (_, module) in model.named_modules())
+        // named_modules leaves out the module itself, which may be a convolution.
+        foreach (var module in model.named_modules().Select(m => m.module).Prepend(model))
         {
             if (!IsUnsafe(module) || module is not nn.Module<Tensor, Tensor> layer) continue;
             removers.Add(layer.register_forward_pre_hook((_, input) =>
