@@ -128,22 +128,10 @@ public sealed class OneDnnTrainingRouting : IDisposable
             var saved = ctx.get_saved_variables();
             var conv = (Convolution)ctx.get_data("conv");
             var needs = (bool[])ctx.get_data("needs");
-            return ConvolutionBackend.RunOnLibtorchKernels(() =>
-            {
-                using var enabled = enable_grad();
-                var leaves = saved.Select(t => t.detach()).ToList();
-                for (int i = 0; i < leaves.Count; i++) leaves[i].requires_grad_(needs[i]);
-                using var output = nn.functional.conv2d(leaves[0], leaves[1], leaves.Count > 2 ? leaves[2] : null,
-                    strides: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups);
-                var wanted = leaves.Where((_, i) => needs[i]).ToList();
-                var grads = autograd.grad([output], wanted, [gradOutput]);
-                var result = new List<Tensor>();
-                int next = 0;
-                for (int i = 0; i < 3; i++) result.Add(i < leaves.Count && needs[i] ? grads[next++] : null!);
-                result.Add(null!); // the output, already computed
-                result.Add(null!); // the module
-                return result;
-            });
+            // Trailing nulls: the output, already computed, and the module.
+            return ConvolutionBackend.RunOnLibtorchKernels(() => RecomputedGradients.Of(saved, needs,
+                (x, w, b) => nn.functional.conv2d(x, w, b, strides: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups),
+                gradOutput, trailing: 2));
         }
     }
 }

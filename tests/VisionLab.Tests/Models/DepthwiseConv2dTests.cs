@@ -1,6 +1,7 @@
 using VisionLab.Models;
 using VisionLab.Models.Blocks;
 using VisionLab.Runtime;
+using VisionLab.Tests.Support;
 using static TorchSharp.torch;
 
 namespace VisionLab.Tests.Models;
@@ -91,18 +92,8 @@ public class DepthwiseConv2dTests
 
     /// <summary>A dense convolution of a shape whose oneDNN input gradient is wrong, run after the
     /// depthwise layer: right only if the switch went back off.</summary>
-    private static void AssertExactConvolutionsStillExact()
-    {
-        using var scope = NewDisposeScope();
-        manual_seed(3);
-        var x = randn(4, 80, 14, 14).requires_grad_();
-        var w = (randn(48, 80, 5, 5) * 0.1).requires_grad_();
-        var dy = randn(4, 48, 7, 7);
-        nn.functional.conv2d(x, w, strides: [2, 2], padding: [2, 2]).backward([dy]);
-        var x64 = x.detach().to_type(ScalarType.Float64).requires_grad_();
-        nn.functional.conv2d(x64, w.detach().to_type(ScalarType.Float64), strides: [2, 2], padding: [2, 2]).backward([dy.to_type(ScalarType.Float64)]);
-        AssertClose(x.grad!, x64.grad!, "input gradient of a dense convolution afterwards");
-    }
+    private static void AssertExactConvolutionsStillExact() =>
+        ExactConvolutionCheck.AssertInputGradientExact("input gradient of a dense convolution afterwards", 1e-5);
 
     private static void AssertClose(Tensor actual, Tensor expected, string what)
     {

@@ -67,19 +67,7 @@ public sealed class DepthwiseConv2d : Convolution
             var layer = (DepthwiseConv2d)ctx.get_data("layer");
             var needs = (bool[])ctx.get_data("needs");
             return ConvolutionBackend.RunOnOneDnn(() =>
-            {
-                using var enabled = enable_grad();
-                var leaves = saved.Select(t => t.detach()).ToList();
-                for (int i = 0; i < leaves.Count; i++) leaves[i].requires_grad_(needs[i]);
-                using var output = layer.Convolve(leaves[0], leaves[1], leaves.Count > 2 ? leaves[2] : null);
-                var wanted = leaves.Where((_, i) => needs[i]).ToList();
-                var grads = autograd.grad([output], wanted, [gradOutput]);
-                var result = new List<Tensor>();
-                int next = 0;
-                for (int i = 0; i < 3; i++) result.Add(i < leaves.Count && needs[i] ? grads[next++] : null!);
-                result.Add(null!); // the layer argument
-                return result;
-            });
+                RecomputedGradients.Of(saved, needs, layer.Convolve, gradOutput, trailing: 1)); // the layer argument
         }
     }
 }
