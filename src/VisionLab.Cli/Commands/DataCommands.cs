@@ -5,6 +5,7 @@ using VisionLab.Cli.Rendering;
 using VisionLab.Data.Folders;
 using VisionLab.Data.Loading;
 using VisionLab.Data.Transforms.Images;
+using VisionLab.Reporting;
 using VisionLab.Runs;
 
 namespace VisionLab.Cli.Commands;
@@ -174,9 +175,10 @@ public sealed class DataPreviewSettings : CommonSettings
     [Description("Image folder: one sub-folder of images per class.")]
     public string Folder { get; init; } = "";
 
-    [CommandOption("--augment")]
-    [Description("Show the training preset's random crops and flips (default: the evaluation preset).")]
-    public bool Augment { get; init; }
+    [CommandOption("--augment [SPEC]")]
+    [Description("Show the training preset (random crops and flips), plus what SPEC adds as train --augment reads it: trivial, " +
+                 "randaugment[[:OPS[[:MAGNITUDE]]]], erasing[[:P]], mixup[[:ALPHA]], cutmix[[:ALPHA]] (default: the evaluation preset).")]
+    public FlagValue<string>? Augment { get; init; }
 
     [CommandOption("--image-size <N>")]
     [DefaultValue(224)]
@@ -197,40 +199,23 @@ public sealed class DataPreviewSettings : CommonSettings
     public string Out { get; init; } = "preview.png";
 }
 
-/// <summary>A PNG grid of images as the model will see them (before normalisation).</summary>
+/// <summary>A PNG grid of images as the model will see them (normalisation undone).</summary>
 public sealed class DataPreviewCommand : Command<DataPreviewSettings>
 {
     public override int Execute(CommandContext context, DataPreviewSettings s, CancellationToken cancellation)
     {
-        if (s.Count < 1) throw new VisionLabException($"--count {s.Count} must be at least 1");
         var folder = ImageFolder.Scan(s.Folder).RequireEveryClass();
-        var pipeline = s.Augment ? ImageTransforms.Train(s.ImageSize) : ImageTransforms.Eval(s.ImageSize);
-        var steps = new Compose(pipeline.ImageTransforms);
-        // Round-robin over the classes, so every class shows up.
-        var byClass = folder.Classes.Select((_, label) => new Queue<LabelledFile>(folder.Files.Where(f => f.Label == label))).ToList();
-        var chosen = new List<LabelledFile>();
-        while (chosen.Count < s.Count && byClass.Any(q => q.Count > 0))
-            foreach (var queue in byClass.Where(q => q.Count > 0))
-                if (chosen.Count < s.Count) chosen.Add(queue.Dequeue());
-
-        var cells = new List<(VisionLab.Data.Images.ByteImage, string)>();
-        try
-        {
-            for (int i = 0; i < chosen.Count; i++)
-            {
-                using var decoded = VisionLab.Data.Images.ImageDecoder.Default.Decode(chosen[i].Path, 3);
-                var shown = steps.Apply(decoded, new Random(s.Seed * 7919 + i));
-                cells.Add((ReferenceEquals(shown, decoded) ? decoded.Clone() : shown, folder.Classes[chosen[i].Label]));
-            }
-            string title = $"{folder.Root}: {(s.Augment ? "training" : "evaluation")} preset at {s.ImageSize}";
-            AtomicFile.WriteAllBytes(s.Out, VisionLab.Reporting.ImageGrid.RenderPng(cells, (int)Math.Ceiling(Math.Sqrt(cells.Count)), title));
-        }
-        finally
-        {
-            foreach (var (image, _) in cells) image.Dispose();
-        }
-        if (s.Json) JsonOutput.Write(new { png = Path.GetFullPath(s.Out), images = cells.Count });
-        else AnsiConsole.MarkupLine($"Wrote {cells.Count} images to [link]{Markup.Escape(Path.GetFullPath(s.Out))}[/]");
+        bool training = s.Augment is { IsSet: true };
+        var augmentation = training ? TrainingAugmentation.Parse(s.Augment!.Value) : TrainingAugmentation.None;
+        var pipeline = training ? ImageTransforms.Train(s.ImageSize, augmentation: augmentation) : ImageTransforms.Eval(s.ImageSize);
+        string title = training
+            ? $"{folder.Root}: training preset at {s.ImageSize}{(augmentation == TrainingAugmentation.None ? "" : $" + {augmentation}")}"
+            : $"{folder.Root}: evaluation preset at {s.ImageSize}";
+        var png = PipelinePreview.RenderPng(folder, pipeline, augmentation.Mixing(folder.Classes.Count), s.Count, s.Seed, title);
+        AtomicFile.WriteAllBytes(s.Out, png);
+        int shown = Math.Min(s.Count, folder.Files.Count);
+        if (s.Json) JsonOutput.Write(new { png = Path.GetFullPath(s.Out), images = shown });
+        else AnsiConsole.MarkupLine($"Wrote {shown} images to [link]{Markup.Escape(Path.GetFullPath(s.Out))}[/]");
         return 0;
     }
 }

@@ -49,7 +49,9 @@ public abstract class FitSettings : ComputeSettings
     public string? Out { get; init; }
 
     [CommandOption("--augment <LIST>")]
-    [Description("Training augmentation: comma-separated crop[[:PADDING]] (random crop after zero padding, default 2) and hflip, or none.")]
+    [Description("Training augmentation. IDX data: comma-separated crop[[:PADDING]] (random crop after zero padding, default 2) and hflip. " +
+                 "Image folders (always RandomResizedCrop + flip): trivial (TrivialAugmentWide), randaugment[[:OPS[[:MAGNITUDE]]]], erasing[[:P]], " +
+                 "mixup[[:ALPHA]], cutmix[[:ALPHA]]. Or none.")]
     [DefaultValue("none")]
     public string Augment { get; init; } = "none";
 

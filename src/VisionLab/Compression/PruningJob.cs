@@ -30,10 +30,9 @@ public static class PruningJob
     {
         var info = Checkpoint.ReadInfo(checkpoint);
         TorchRuntime.SetThreads(fineTuning.Threads);
-        var data = ImageClassificationData.Open(info.Data).Subset(fineTuning.TrainLimit, fineTuning.TestLimit);
         var transform = info.EvalTransform;
-        var test = new DataLoader(data.Test, fineTuning.EvalBatchSize, transform.Normalize(), outputSize: (transform.Height, transform.Width));
-        bool resized = transform.Height != data.Train.ImageShape.Height || transform.Width != data.Train.ImageShape.Width;
+        var test = TrainingData.ForCheckpoint(info, null, fineTuning.EvalBatchSize, CPU, fineTuning.Workers,
+            limit: fineTuning.TestLimit).Batches;
 
         var stages = new List<ModelFootprint>();
         using (var trained = Checkpoint.Load(checkpoint))
@@ -49,7 +48,11 @@ public static class PruningJob
         {
             Model = info.Model,
             Data = info.Data,
-            ImageSize = resized ? transform.Height : null,
+            // Train on the data at the size the model was trained at, validating on the same images.
+            ImageSize = ResizedTo(info),
+            Val = info.Validation?.Folder,
+            ValFraction = info.Validation?.Fraction ?? fineTuning.ValFraction,
+            SplitSeed = info.Validation?.Seed,
             SmallInput = info.SmallInput,
             InitFrom = checkpoint,
             Prune = spec.ToString(),
@@ -64,7 +67,7 @@ public static class PruningJob
         return new PruningOutcome(outcome, spec, stages);
     }
 
-    public static ModelFootprint Measure(string stage, ImageClassifier model, ImageShape input, DataLoader test, int classes,
+    public static ModelFootprint Measure(string stage, ImageClassifier model, ImageShape input, IBatchSource test, int classes,
         TimeSpan benchTime, CancellationToken cancellation = default)
     {
         var weights = WeightMasks.ConnectionWeights(model).ToList();
@@ -82,6 +85,15 @@ public static class PruningJob
             return new ModelFootprint(stage, model.parameters().Sum(p => p.numel()), connections, nonZero,
                 bytes / 1e6, compressed / 1e6, accuracy, one.MedianMilliseconds, sixteen.ImagesPerSecond);
         }
+    }
+
+    /// <summary>The <c>--image-size</c> that gives the checkpoint's input: null when IDX data were used at their own size.</summary>
+    private static int? ResizedTo(CheckpointInfo info)
+    {
+        var t = info.EvalTransform;
+        if (!ImageClassificationData.IsIdx(info.Data)) return t.Height;
+        var shape = ImageClassificationData.Open(info.Data).Train.ImageShape;
+        return t.Height != shape.Height || t.Width != shape.Width ? t.Height : null;
     }
 
     private static (long Bytes, long Compressed) StateDictBytes(ImageClassifier model)

@@ -27,6 +27,8 @@ public sealed record CheckpointInfo
     public double? TestAccuracy { get; init; }
     public string? Optimizer { get; init; }
     public int Seed { get; init; }
+    /// <summary>Where the run's validation images came from (image folders); null for IDX data.</summary>
+    public ValidationSource? Validation { get; init; }
     /// <summary>Widths of the block-internal feature maps after channel pruning, by producing
     /// layer; null: the zoo's architecture as built.</summary>
     public IReadOnlyDictionary<string, long>? ChannelWidths { get; init; }

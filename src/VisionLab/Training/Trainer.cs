@@ -62,16 +62,16 @@ public sealed class Trainer(ImageClassifier model, Optimizer optimizer, Learning
                 var (logits, auxiliary) = Model is IAuxiliaryClassifiers withHeads
                     ? withHeads.ForwardWithAuxiliary(b.Images)
                     : (Model.call(b.Images), []);
-                var loss = nn.functional.cross_entropy(logits, b.Labels);
+                var loss = nn.functional.cross_entropy(logits, b.LossTargets);
                 // Auxiliary heads (GoogLeNet, Inception v3) add their weighted losses to what is
                 // minimised; the reported loss stays the main head's, comparable across models.
                 var minimised = auxiliary.Aggregate(objective.Loss(b.Images, logits, b.Labels, loss), (total, side) =>
-                    total + ((IAuxiliaryClassifiers)Model).AuxiliaryLossWeight * nn.functional.cross_entropy(side, b.Labels));
+                    total + ((IAuxiliaryClassifiers)Model).AuxiliaryLossWeight * nn.functional.cross_entropy(side, b.LossTargets));
                 Optimizer.ZeroGrad();
                 routing.Backward(minimised);
                 Optimizer.Step();
                 lossSum += loss.item<float>() * b.Size;
-                correct += logits.argmax(1).eq(b.Labels).sum().item<long>();
+                correct += logits.argmax(1).eq(b.ScoredClasses()).sum().item<long>();
             }
             seen += b.Size;
             batchIndex++;

@@ -44,7 +44,8 @@ public sealed record TrainingConfig
     public int? ImageSize { get; init; }
     /// <summary>Build the model with its small-input stem (<see cref="ModelOptions.SmallInput"/>).</summary>
     public bool SmallInput { get; init; }
-    /// <summary>Training-image augmentation, as <see cref="PixelAugmentations.Parse"/> reads it.</summary>
+    /// <summary>Training-image augmentation: for IDX data as <see cref="PixelAugmentations.Parse"/> reads
+    /// it, for image folders as <see cref="Data.Transforms.Images.TrainingAugmentation.Parse"/> does.</summary>
     public string Augment { get; init; } = "none";
     /// <summary>A checkpoint whose model teaches this one by knowledge distillation; null: none.</summary>
     public string? Teacher { get; init; }
@@ -60,6 +61,9 @@ public sealed record TrainingConfig
     /// of the training folder aside, stratified by class and seeded.</summary>
     public string? Val { get; init; }
     public double ValFraction { get; init; } = 0.2;
+    /// <summary>Seed of the share kept aside for validation; null: <see cref="Seed"/>. Fine-tuning
+    /// a folder-trained checkpoint keeps its split this way, whatever its own seed.</summary>
+    public int? SplitSeed { get; init; }
     /// <summary>Threads decoding and augmenting image files.</summary>
     public int Workers { get; init; } = 2;
     /// <summary>Stop at the first unreadable image file instead of skipping it.</summary>
@@ -122,6 +126,7 @@ public static class TrainingJob
             TestAccuracy = epoch.TestAccuracy,
             Optimizer = config.Optimizer,
             Seed = config.Seed,
+            Validation = data.Validation,
             ChannelWidths = channelWidths,
         });
         var trainer = new Trainer(model, optimizer, schedule, learningRate,

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using TorchSharp;
+using VisionLab.Data.Transforms.Images;
 using static TorchSharp.torch;
 
 namespace VisionLab.Data.Loading;
@@ -26,8 +27,10 @@ public enum SamplingOrder
 /// <param name="Workers">Threads preparing batches; 0 prepares them on the caller's thread.</param>
 /// <param name="Prefetch">Whole batches prepared ahead per worker (PyTorch's prefetch_factor).</param>
 /// <param name="Strict">Whether an unreadable sample stops the epoch instead of being skipped.</param>
+/// <param name="Mixing">Applied to every collated batch (MixUp, CutMix), giving it soft targets; null: none.</param>
 public sealed record LoaderOptions(int BatchSize, SamplingOrder Order = SamplingOrder.Sequential, int Seed = 0,
-    bool DropLast = false, int Workers = 2, int Prefetch = 2, bool Strict = false, Device? Device = null);
+    bool DropLast = false, int Workers = 2, int Prefetch = 2, bool Strict = false, Device? Device = null,
+    IBatchTransform? Mixing = null);
 
 /// <summary>
 /// Batches from samples that take real work to prepare — image files to decode, resize and
@@ -75,20 +78,23 @@ public sealed class ParallelImageLoader : IBatchSource
     {
         int[] order = Order(epoch);
         int batches = options.DropLast ? order.Length / options.BatchSize : (order.Length + options.BatchSize - 1) / options.BatchSize;
-        return options.Workers == 0 ? Sequentially(order, epoch, batches) : InParallel(order, epoch, batches);
+        var shape = source.OutputShape;
+        using var buffers = new BatchBufferPool([options.BatchSize, shape.Channels, shape.Height, shape.Width]);
+        var epochBatches = options.Workers == 0 ? Sequentially(order, epoch, batches, buffers) : InParallel(order, epoch, batches, buffers);
+        foreach (var batch in epochBatches) yield return batch;
     }
 
-    private IEnumerable<Batch> Sequentially(int[] order, int epoch, int batches)
+    private IEnumerable<Batch> Sequentially(int[] order, int epoch, int batches, BatchBufferPool buffers)
     {
         for (int b = 0; b < batches; b++)
         {
-            var batch = Prepare(order, epoch, b);
+            var batch = Prepare(order, epoch, b, buffers);
             if (batch.Size > 0) yield return batch;
             else batch.Dispose();
         }
     }
 
-    private IEnumerable<Batch> InParallel(int[] order, int epoch, int batches)
+    private IEnumerable<Batch> InParallel(int[] order, int epoch, int batches, BatchBufferPool buffers)
     {
         using var stop = new CancellationTokenSource();
         // One slot per batch in flight; a worker claims the next batch number and hands its result
@@ -117,7 +123,7 @@ public sealed class ParallelImageLoader : IBatchSource
                 }
                 try
                 {
-                    Slot(b).SetResult(Prepare(order, epoch, b));
+                    Slot(b).SetResult(Prepare(order, epoch, b, buffers));
                 }
                 catch (Exception e)
                 {
@@ -150,13 +156,16 @@ public sealed class ParallelImageLoader : IBatchSource
         }
     }
 
-    private Batch Prepare(int[] order, int epoch, int batchIndex)
+    private Batch Prepare(int[] order, int epoch, int batchIndex, BatchBufferPool buffers)
     {
         int start = batchIndex * options.BatchSize;
         int n = Math.Min(options.BatchSize, order.Length - start);
         var shape = source.OutputShape;
-        var images = empty([n, shape.Channels, shape.Height, shape.Width], ScalarType.Float32);
+        // Full batches reuse the epoch's buffers; the rare short one (the last) gets its own.
+        Action<Tensor>? release = n == options.BatchSize ? buffers.Return : null;
+        var images = release is null ? empty([n, shape.Channels, shape.Height, shape.Width], ScalarType.Float32) : buffers.Rent();
         var labels = empty([n], ScalarType.Int64);
+        Tensor? targets = null;
         try
         {
             Span<float> pixels = MemoryMarshal.Cast<byte, float>(images.bytes);
@@ -181,23 +190,41 @@ public sealed class ParallelImageLoader : IBatchSource
             {
                 // Keep the batch's own storage: narrow views would pin the full tensors anyway.
                 var (fewerImages, fewerLabels) = (images[..kept].clone(), labels[..kept].clone());
-                images.Dispose();
+                Free(images, release);
                 labels.Dispose();
-                (images, labels) = (fewerImages, fewerLabels);
+                (images, labels, release) = (fewerImages, fewerLabels, null);
+            }
+            if (options.Mixing is { } mixing && kept > 0)
+            {
+                // Its own stream, so the mix does not depend on which samples were skipped before it.
+                var (mixed, mixedTargets) = mixing.Apply(images, labels, new Random(SampleSeed(options.Seed, epoch, -2 - batchIndex)));
+                Free(images, release);
+                (images, targets, release) = (mixed, mixedTargets, null);
             }
             if (options.Device is { } device && device.type != DeviceType.CPU)
             {
-                using (images) using (labels)
-                    return new Batch(images.to(device), labels.to(device));
+                using (labels) using (targets)
+                {
+                    var onDevice = images.to(device);
+                    Free(images, release);
+                    return new Batch(onDevice, labels.to(device), targets?.to(device));
+                }
             }
-            return new Batch(images, labels);
+            return new Batch(images, labels, targets, release);
         }
         catch
         {
-            images.Dispose();
+            Free(images, release);
             labels.Dispose();
+            targets?.Dispose();
             throw;
         }
+    }
+
+    private static void Free(Tensor images, Action<Tensor>? release)
+    {
+        if (release is null) images.Dispose();
+        else release(images);
     }
 
     private int[] Order(int epoch)

@@ -78,6 +78,36 @@ public class ParallelImageLoaderTests
         Assert.Equal(3, Collect(loader, 1).Count);
     }
 
+    [Fact]
+    public void A_mixing_loader_gives_soft_targets_that_sum_to_one_reproducibly_and_keeps_the_labels()
+    {
+        using var temp = new TempFolder();
+        var samples = Samples(temp.Path, ("a", 6), ("b", 6), ("c", 6));
+        var mixing = TrainingAugmentation.Parse("mixup,cutmix").Mixing(3);
+        LoaderOptions Options(int workers) => new(6, SamplingOrder.Shuffled, Seed: 2, Workers: workers, Mixing: mixing);
+        List<float[]> Targets(ParallelImageLoader loader, int epoch) => loader.Epoch(epoch).Select(b =>
+        {
+            using (b)
+            {
+                Assert.Equal([6, 3], b.Targets!.shape);
+                var sums = b.Targets.sum(1).data<float>().ToArray();
+                Assert.All(sums, s => Assert.Equal(1f, s, 1e-5f));
+                // A mixed pair's images are no longer any single sample's: the labels are still the
+                // samples' own, and every label keeps some share of its image's target.
+                var labels = b.Labels.data<long>().ToArray();
+                var rows = b.Targets.data<float>().ToArray();
+                for (int i = 0; i < labels.Length; i++) Assert.True(rows[i * 3 + (int)labels[i]] > 0);
+                return rows;
+            }
+        }).ToList();
+
+        var first = Targets(new ParallelImageLoader(samples, Options(2)), 0);
+        Assert.Equal(first, Targets(new ParallelImageLoader(samples, Options(0)), 0));
+        Assert.NotEqual(first, Targets(new ParallelImageLoader(samples, Options(2)), 1));
+        // Soft somewhere: not every row is one-hot.
+        Assert.Contains(first.SelectMany(r => r), v => v is > 0.01f and < 0.99f);
+    }
+
     private sealed record BatchData(long[] Shape, float[] Pixels, long[] Labels)
     {
         public bool Equals(BatchData? other) => other is not null && Shape.SequenceEqual(other.Shape)

@@ -7,10 +7,15 @@ public static class ImageTransforms
 {
     /// <summary>
     /// Training: RandomResizedCrop(size) + RandomHorizontalFlip + ToTensor + Normalize (ImageNet
-    /// statistics unless given).
+    /// statistics unless given), with the extra steps of <paramref name="augmentation"/> where
+    /// torchvision's reference puts them (its batch-level mix belongs to the loader).
     /// </summary>
-    public static ImagePipeline Train(int size, float[]? mean = null, float[]? std = null) =>
-        new([new RandomResizedCrop(size), new RandomHorizontalFlip()], new ToTensorNormalize(mean, std));
+    public static ImagePipeline Train(int size, float[]? mean = null, float[]? std = null, TrainingAugmentation? augmentation = null)
+    {
+        augmentation ??= TrainingAugmentation.None;
+        return new([new RandomResizedCrop(size), new RandomHorizontalFlip(), .. augmentation.ImageSteps],
+            new ToTensorNormalize(mean, std), augmentation.TensorSteps);
+    }
 
     /// <summary>
     /// Evaluation: Resize the shorter side to size·256/224 (256 for 224), CenterCrop(size),

@@ -63,5 +63,23 @@ public sealed class ToTensorNormalize
         }
     }
 
+    /// <summary>The inverse, for showing a person what a model sees: C×H×W normalised floats back
+    /// to 8-bit pixels (rounded, clipped to 0–255).</summary>
+    public ByteImage Read(ReadOnlySpan<float> source, int height, int width)
+    {
+        int plane = height * width;
+        if (source.Length != plane * Channels)
+            throw new ArgumentException($"source holds {source.Length} floats; a {Channels}x{height}x{width} image needs {plane * Channels}");
+        var image = ByteImage.Create(width, height, Channels);
+        var pixels = image.Pixels;
+        for (int c = 0; c < Channels; c++)
+        {
+            var channel = source.Slice(c * plane, plane);
+            for (int i = 0; i < plane; i++)
+                pixels[i * Channels + c] = (byte)Math.Clamp(Math.Round((channel[i] * Std[c] + Mean[c]) * 255.0), 0, 255);
+        }
+        return image;
+    }
+
     public override string ToString() => $"ToTensorNormalize(mean [{string.Join(", ", Mean)}], std [{string.Join(", ", Std)}])";
 }
