@@ -29,4 +29,52 @@ public abstract class ImageClassifier(string name) : ComposedModule(name)
     }
 
     public long ParameterCount() => parameters().Sum(p => p.numel());
+
+    /// <summary>
+    /// The layer class-activation maps look at by default: null for the backbone's output (the last
+    /// convolutional stage, what the head pools), or a layer name where that output cannot show
+    /// where the evidence lies (a vision transformer's head reads only its class token).
+    /// </summary>
+    public virtual string? DefaultExplainLayer => null;
+
+    /// <summary>
+    /// A layer's output as a batch of C×h×w maps. Convolutional maps already are; token sequences
+    /// (batch, tokens, channels) are laid back on their square grid, a leading class token dropped.
+    /// Families whose layers keep channels last override this.
+    /// </summary>
+    public virtual Tensor ToFeatureGrid(string layer, Tensor output)
+    {
+        switch (output.dim())
+        {
+            case 4:
+                return output.alias();
+            case 3:
+                long tokens = output.shape[1], side = (long)Math.Round(Math.Sqrt(tokens));
+                if (side * side != tokens)
+                {
+                    side = (long)Math.Round(Math.Sqrt(tokens - 1));
+                    if (side * side != tokens - 1)
+                        throw new VisionLabException($"layer '{layer}' gives {tokens} tokens, which do not form a square grid (with or without a class token)");
+                    output = output.narrow(1, 1, tokens - 1);
+                }
+                using (var grid = output.reshape(output.shape[0], side, side, output.shape[2]))
+                    return grid.permute(0, 3, 1, 2);
+            default:
+                throw new VisionLabException($"layer '{layer}' gives outputs of shape [{string.Join(", ", output.shape)}], not feature maps; choose a convolutional or attention layer");
+        }
+    }
+
+    /// <summary>
+    /// The inverse of <see cref="ToFeatureGrid"/>: maps edited on the grid (a channel zeroed, say)
+    /// put back in the layer's own layout, taking what the grid leaves out (a class token) from
+    /// <paramref name="original"/>, the layer's output they replace.
+    /// </summary>
+    public virtual Tensor FromFeatureGrid(string layer, Tensor grid, Tensor original)
+    {
+        if (original.dim() == 4) return grid.alias();
+        using var tokens = grid.flatten(2).permute(0, 2, 1);
+        if (tokens.shape[1] == original.shape[1]) return tokens.contiguous();
+        using var classToken = original.narrow(1, 0, 1).expand(grid.shape[0], 1, original.shape[2]);
+        return cat([classToken, tokens], 1);
+    }
 }

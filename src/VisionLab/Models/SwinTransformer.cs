@@ -255,6 +255,7 @@ public sealed class SwinTransformer : ImageClassifier
             }
         }
         features = Sequential(layers);
+        DefaultExplainLayer = $"features.{layers.Count - 1}.{variant.Depths[^1] - 1}.norm1";
         norm = LayerNorm(dim, eps: NormEps);
         head = Head(dim, options.NumClasses);
         RegisterComponents();
@@ -280,6 +281,16 @@ public sealed class SwinTransformer : ImageClassifier
     }
 
     public override int NumClasses => (int)head.out_features;
+
+    /// <summary>The last block's first norm, as Grad-CAM for Swin is usually taken.</summary>
+    public override string DefaultExplainLayer { get; }
+
+    /// <summary>Every layer after the patch-embedding convolution keeps channels last.</summary>
+    public override Tensor ToFeatureGrid(string layer, Tensor output) =>
+        output.dim() == 4 && layer != "features.0.0" ? output.permute(0, 3, 1, 2) : base.ToFeatureGrid(layer, output);
+
+    public override Tensor FromFeatureGrid(string layer, Tensor grid, Tensor original) =>
+        original.dim() == 4 && layer != "features.0.0" ? grid.permute(0, 2, 3, 1) : base.FromFeatureGrid(layer, grid, original);
 
     /// <summary>Images to the last stage's normalised map, channels first: (batch, 8C, H/32, W/32).</summary>
     public override Tensor ForwardFeatures(Tensor images)

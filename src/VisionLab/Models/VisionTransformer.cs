@@ -113,6 +113,9 @@ public sealed class VisionTransformer : ImageClassifier
             throw new ArgumentOutOfRangeException(nameof(options), options.InChannels, $"a vision transformer needs at least one input channel, not {options.InChannels}");
         ImageSize = imageSize;
         PatchSize = variant.PatchSize;
+        // The head reads only the class token of the last block's output, so the maps of the other
+        // tokens carry no gradient there: explanations look at the input of the last block's attention.
+        DefaultExplainLayer = $"encoder.layers.encoder_layer_{variant.Layers - 1}.ln_1";
         hiddenDim = variant.HiddenDim;
 
         convProj = Conv2d(options.InChannels, variant.HiddenDim, variant.PatchSize, stride: variant.PatchSize);
@@ -141,6 +144,8 @@ public sealed class VisionTransformer : ImageClassifier
     public int ImageSize { get; }
 
     public int PatchSize { get; }
+
+    public override string DefaultExplainLayer { get; }
 
     private Linear HeadLayer => (Linear)heads.named_children().Single(c => c.name == "head").module;
 
