@@ -85,6 +85,7 @@ def main():
         if not os.path.isdir(folder) or not os.listdir(folder):
             print(f"generating {a.images} JPEGs of {width}x{height} in {folder}", flush=True)
             make_folder(folder, a.images, width, height)
+        images = sum(len(files) for _, _, files in os.walk(folder))
         rows = []
         for workers in (int(w) for w in a.workers.split(",")):
             ours, theirs = [], []
@@ -100,7 +101,7 @@ def main():
                   f"torchvision {row['torchvision_images_per_second']:7.1f} img/s   {row['ratio']:.2f}x", flush=True)
     if a.json:
         with open(a.json, "w") as f:
-            json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__, "images": a.images,
+            json.dump({"torch": torch.__version__, "torchvision": torchvision.__version__, "images": images,
                        "size": a.size, "rows": rows}, f, indent=2)
 
 
