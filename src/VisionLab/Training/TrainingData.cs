@@ -156,6 +156,12 @@ public sealed class TrainingData
             files = validation.Pick(folder).Val;
             name = $"{validation.Describe(folder.Root)} (val)";
         }
+        else if (data is null)
+        {
+            // Scoring the whole training folder would pass training images off as held out.
+            throw new VisionLabException($"the checkpoint does not record which images of {info.Data} its run validated on " +
+                                         "(it was made by an older VisionLab); give the images to evaluate with --data DIR");
+        }
         else
         {
             var folder = ImageFolder.Scan(source, info.Classes);
