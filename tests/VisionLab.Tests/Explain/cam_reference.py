@@ -21,8 +21,7 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "Models"))
-from torchvision_reference import adapt_input_channels, calibrate_norms, randomise_layer_norms_and_scales  # noqa: E402
-import torchvision  # noqa: E402
+from torchvision_reference import seeded_model  # noqa: E402
 
 
 def to_grid(t):
@@ -55,19 +54,8 @@ def main():
     out = sys.argv[1]
     torch.set_num_threads(2)
     for case in json.load(sys.stdin):
-        torch.manual_seed(case["seed"])
-        generator = torch.Generator().manual_seed(case["seed"])
-        model = getattr(torchvision.models, case["model"])(num_classes=case["num_classes"], **case.get("kwargs", {}))
-        adapt_input_channels(model, 3)
-        randomise_layer_norms_and_scales(model, generator)
-        with torch.no_grad():
-            # Heads that start at zero (a vision transformer's) give zero gradients, and so empty maps.
-            for module in model.modules():
-                if isinstance(module, torch.nn.Linear) and not module.weight.any():
-                    module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * 0.05)
         shape = (1, 3, case["height"], case["width"])
-        calibrate_norms(model, generator, (2,) + shape[1:])
-        model.eval()
+        model, generator = seeded_model(case, 3, (2,) + shape[1:], random_heads=True)
         x = torch.randn(*shape, generator=generator)
 
         captured = {}

@@ -71,18 +71,35 @@ def randomise_layer_norms_and_scales(model, generator):
                 parameter.copy_(torch.rand(parameter.shape, generator=generator) * 0.5 + 0.5)
 
 
+def randomise_zero_heads(model, generator):
+    """Heads that start at zero (a vision transformer's) give zero gradients; give them small random weights."""
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.Linear) and not module.weight.any():
+                module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * 0.05)
+
+
+def seeded_model(case, in_channels, calibration_shape, random_heads=False):
+    """The case's torchvision model, seeded, with non-trivial norms (and heads, if asked), in eval mode,
+    and the generator to draw its inputs from next. Every reference script builds its models here."""
+    torch.manual_seed(case["seed"])
+    generator = torch.Generator().manual_seed(case["seed"])
+    model = getattr(torchvision.models, case["model"])(num_classes=case["num_classes"], **case.get("kwargs", {}))
+    adapt_input_channels(model, in_channels)
+    randomise_layer_norms_and_scales(model, generator)
+    if random_heads:
+        randomise_zero_heads(model, generator)
+    calibrate_norms(model, generator, calibration_shape)
+    model.eval()
+    return model, generator
+
+
 def main():
     out = sys.argv[1]
     torch.set_num_threads(2)
     for case in json.load(sys.stdin):
-        torch.manual_seed(case["seed"])
-        generator = torch.Generator().manual_seed(case["seed"])
-        model = getattr(torchvision.models, case["model"])(num_classes=case["num_classes"], **case.get("kwargs", {}))
-        adapt_input_channels(model, case["in_channels"])
-        randomise_layer_norms_and_scales(model, generator)
         shape = (case["batch"], case["in_channels"], case["height"], case["width"])
-        calibrate_norms(model, generator, shape)
-        model.eval()
+        model, generator = seeded_model(case, case["in_channels"], shape)
         x = torch.randn(*shape, generator=generator)
         with torch.no_grad():
             y = model(x)
