@@ -20,6 +20,12 @@ app.Configure(config =>
     config.AddCommand<PredictCommand>("predict")
         .WithDescription("Classify image files with a checkpoint.")
         .WithExample("predict", "--checkpoint", "runs/my-run/checkpoints/best.ckpt", "shoe.png");
+    // A command, not a branch with a default command: Spectre.Console.Cli 0.57 takes a branch's
+    // default command's positional arguments (the images) for unknown sub-command names.
+    config.AddCommand<ExplainCommand>("explain")
+        .WithDescription("Show where a model found the evidence for a class: Grad-CAM and related maps over the image (PNG) and raw (.npy).")
+        .WithExample("explain", "--checkpoint", "runs/my-run/checkpoints/best.ckpt", "shoe.png", "--methods", "gradcam,layercam", "--out", "explained")
+        .WithExample("explain", "--model", "resnet50", "--weights", "resnet50.pth", "cat.jpg", "--top-k", "3", "--out", "explained");
     config.AddCommand<ModelsCommand>("models")
         .WithDescription("List the models of the zoo.");
     config.AddCommand<SummaryCommand>("summary")
