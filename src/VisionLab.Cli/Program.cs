@@ -26,6 +26,9 @@ app.Configure(config =>
         .WithDescription("Show where a model found the evidence for a class: Grad-CAM and related maps over the image (PNG) and raw (.npy).")
         .WithExample("explain", "--checkpoint", "runs/my-run/checkpoints/best.ckpt", "shoe.png", "--methods", "gradcam,layercam", "--out", "explained")
         .WithExample("explain", "--model", "resnet50", "--weights", "resnet50.pth", "cat.jpg", "--top-k", "3", "--out", "explained");
+    config.AddCommand<ExplainFeaturesCommand>("explain-features")
+        .WithDescription("PNG grids of a layer's feature maps for an image and of the first convolution's filters.")
+        .WithExample("explain-features", "--checkpoint", "runs/my-run/checkpoints/best.ckpt", "cat.jpg", "--layer", "layer3", "--out", "features");
     config.AddCommand<ModelsCommand>("models")
         .WithDescription("List the models of the zoo.");
     config.AddCommand<SummaryCommand>("summary")

@@ -1,0 +1,184 @@
+using TorchSharp;
+using System.ComponentModel;
+using Spectre.Console;
+using Spectre.Console.Cli;
+using VisionLab.Cli.Rendering;
+using VisionLab.Data.Images;
+using VisionLab.Data.Transforms;
+using VisionLab.Data.Transforms.Images;
+using VisionLab.Explain;
+using VisionLab.Models;
+using VisionLab.Models.Weights;
+using VisionLab.Runs;
+using VisionLab.Runtime;
+using VisionLab.Training;
+using static TorchSharp.torch;
+
+namespace VisionLab.Cli.Commands;
+
+public sealed class ExplainFeaturesSettings : ComputeSettings
+{
+    [CommandArgument(0, "[IMAGE]")]
+    [Description("Image file whose feature maps to show (PNG, JPEG, BMP, WebP or GIF); without it only the filters are drawn.")]
+    public string? Image { get; init; }
+
+    [CommandOption("-c|--checkpoint <FILE>")]
+    [Description("Checkpoint written by 'visionlab train' (or 'weights import'); it brings the model and its eval transform.")]
+    public string? Checkpoint { get; init; }
+
+    [CommandOption("-m|--model <NAME>")]
+    [Description("Zoo model, with --weights, instead of a checkpoint: images are prepared with torchvision's evaluation preset at the model's default input (ImageNet statistics).")]
+    public string? Model { get; init; }
+
+    [CommandOption("--weights <FILE>")]
+    [Description("PyTorch state dict (.pt/.pth) or .safetensors for --model, loaded strictly.")]
+    public string? Weights { get; init; }
+
+    [CommandOption("--num-classes <N>")]
+    [Description("Head width of --weights (default: the model's reference head, e.g. 1000).")]
+    public int? NumClasses { get; init; }
+
+    [CommandOption("--layer <NAME>")]
+    [Description("Layer whose maps to show, by state-dict name (layer3, features.denseblock2); default: the layer Grad-CAM uses.")]
+    public string? Layer { get; init; }
+
+    [CommandOption("--count <N>")]
+    [Description("Feature maps shown.")]
+    [DefaultValue(16)]
+    public int Count { get; init; } = 16;
+
+    [CommandOption("--order <ORDER>")]
+    [Description("Which channels: 'active' (largest mean activation first) or 'first' (channel 0 on).")]
+    [DefaultValue("active")]
+    public string Order { get; init; } = "active";
+
+    [CommandOption("--filters <N>")]
+    [Description("First-convolution filters (or filter channels, for grey inputs) shown.")]
+    [DefaultValue(64)]
+    public int Filters { get; init; } = 64;
+
+    [CommandOption("-o|--out <DIR>")]
+    [Description("Folder to write features.png (with an image) and filters.png into.")]
+    public string Out { get; init; } = "";
+
+    public ChannelChoice Choice => Order.Trim().ToLowerInvariant() switch
+    {
+        "active" => ChannelChoice.MostActive,
+        "first" => ChannelChoice.First,
+        _ => throw new VisionLabException($"--order '{Order}': choose 'active' or 'first'"),
+    };
+
+    public override ValidationResult Validate() =>
+        string.IsNullOrEmpty(Checkpoint) == string.IsNullOrEmpty(Model) ? ValidationResult.Error("give either --checkpoint or --model with --weights")
+        : !string.IsNullOrEmpty(Model) && string.IsNullOrEmpty(Weights) ? ValidationResult.Error("--model needs --weights (the filters of random weights say nothing)")
+        : !string.IsNullOrEmpty(Checkpoint) && (Weights is not null || NumClasses is not null) ? ValidationResult.Error("--weights and --num-classes go with --model; a checkpoint brings its own")
+        : Out == "" ? ValidationResult.Error("--out is required")
+        : Count < 1 ? ValidationResult.Error($"--count {Count} must be at least 1")
+        : Filters < 1 ? ValidationResult.Error($"--filters {Filters} must be at least 1")
+        : Order.Trim().ToLowerInvariant() is not ("active" or "first") ? ValidationResult.Error($"--order '{Order}': choose 'active' or 'first'")
+        : ValidationResult.Success();
+}
+
+/// <summary>
+/// <c>visionlab explain-features</c>: what a layer computes for an image (its feature maps) and what
+/// the first convolution looks for (its filters), as PNG grids.
+/// </summary>
+public sealed class ExplainFeaturesCommand : Command<ExplainFeaturesSettings>
+{
+    public override int Execute(CommandContext context, ExplainFeaturesSettings s, CancellationToken cancellation)
+    {
+        TorchRuntime.SetThreads(s.Threads ?? TorchRuntime.DefaultThreads);
+        var device = TorchRuntime.ParseDevice(s.Device);
+        var (model, transform, name) = Load(s, device);
+        using (model)
+        {
+            Directory.CreateDirectory(s.Out);
+            string? featuresPng = null;
+            string layer = s.Layer ?? model.DefaultExplainLayer ?? "features";
+            int[] channels = [];
+            if (s.Image is not null)
+            {
+                featuresPng = Path.Combine(s.Out, "features.png");
+                var (picture, input) = Prepare(s.Image, transform);
+                using (picture)
+                using (var scope = NewDisposeScope())
+                {
+                    var batch = tensor(input, [1, transform.Channels, transform.Height, transform.Width]).to(device);
+                    var cells = FeatureVisualization.FeatureMaps(model, batch, s.Layer, s.Count, s.Choice);
+                    channels = cells.Select(c => c.Index).ToArray();
+                    string which = s.Choice == ChannelChoice.First ? "first" : "most active";
+                    string title = $"{name} {layer}, {cells.Count} {which}";
+                    AtomicFile.WriteAllBytes(featuresPng, FeatureVisualization.RenderPng(cells, title, picture));
+                }
+            }
+            string filtersPng = Path.Combine(s.Out, "filters.png");
+            var filters = FeatureVisualization.FirstConvolutionFilters(model, s.Filters);
+            string convolution = FeatureVisualization.FirstConvolutionName(model);
+            AtomicFile.WriteAllBytes(filtersPng, FeatureVisualization.RenderPng(filters,
+                $"{name} {convolution}: {filters[0].Width / filters[0].Scale}×{filters[0].Height / filters[0].Scale} filters"));
+
+            if (s.Json)
+            {
+                JsonOutput.Write(new
+                {
+                    model = name, layer = s.Image is null ? null : layer, channels, features = featuresPng is null ? null : Path.GetFullPath(featuresPng),
+                    first_convolution = convolution, filters = Path.GetFullPath(filtersPng),
+                });
+                return 0;
+            }
+            if (featuresPng is not null)
+                AnsiConsole.MarkupLine($"Feature maps of {Markup.Escape(layer)} (channels {string.Join(", ", channels)}): [link]{Markup.Escape(Path.GetFullPath(featuresPng))}[/]");
+            AnsiConsole.MarkupLine($"Filters of {Markup.Escape(convolution)}: [link]{Markup.Escape(Path.GetFullPath(filtersPng))}[/]");
+            return 0;
+        }
+    }
+
+    /// <summary>The model on <paramref name="device"/> in eval mode, how its inputs are prepared, and a name for titles.</summary>
+    private static (ImageClassifier Model, EvalTransform Transform, string Name) Load(ExplainFeaturesSettings s, Device device)
+    {
+        if (!string.IsNullOrEmpty(s.Checkpoint))
+        {
+            using var checkpoint = Checkpoint.Load(s.Checkpoint, device);
+            return (checkpoint.Model, checkpoint.Info.EvalTransform, checkpoint.Info.Model);
+        }
+        var info = ModelZoo.Find(s.Model!);
+        var input = info.DefaultInput;
+        var model = ModelZoo.Create(info.Name, new ModelOptions(s.NumClasses ?? info.ReferenceClasses, input.Channels));
+        try
+        {
+            WeightsFile.LoadInto(model, s.Weights!);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+        model.to(device);
+        model.eval();
+        // torchvision's evaluation preset for photo models; grey models (LeNet) take their images as they are, resized.
+        var transform = input.Channels == 3
+            ? new EvalTransform(3, input.Height, input.Width, ToTensorNormalize.ImageNetMean, ToTensorNormalize.ImageNetStd,
+                ResizeShorter: ImageTransforms.EvalResizeFor(input.Height))
+            : new EvalTransform(input.Channels, input.Height, input.Width, Enumerable.Repeat(0.5f, input.Channels).ToArray(),
+                Enumerable.Repeat(0.5f, input.Channels).ToArray());
+        return (model, transform, info.Name);
+    }
+
+    /// <summary>The image after the eval transform's resizing (for the grid) and as the model's normalised input.</summary>
+    private static (ByteImage Picture, float[] Input) Prepare(string path, EvalTransform transform)
+    {
+        var pipeline = transform.Pipeline();
+        using var image = ImageDecoder.Default.Decode(path, transform.Channels);
+        var prepared = new Compose(pipeline.ImageTransforms).Apply(image, new Random(0));
+        try
+        {
+            var input = new float[prepared.Shape.Elements];
+            pipeline.ToTensor.Write(prepared, input);
+            return (ByteImage.Wrap(prepared.Pixels.ToArray(), prepared.Width, prepared.Height, prepared.Channels), input);
+        }
+        finally
+        {
+            if (!ReferenceEquals(prepared, image)) prepared.Dispose();
+        }
+    }
+}
