@@ -7,6 +7,8 @@ public static class ExplanationMethods
     [
         () => new GradCam(), () => new GradCamPlusPlus(), () => new XGradCam(), () => new HiResCam(), () => new LayerCam(),
         () => new ScoreCam(), () => new AblationCam(), () => new EigenCam(),
+        () => new Saliency(), () => new SmoothGrad(), () => new IntegratedGradients(), () => new GuidedBackpropagation(),
+        () => new Occlusion(),
     ];
 
     public static IReadOnlyList<IExplanationMethod> All => Factories.Select(f => f()).ToList();

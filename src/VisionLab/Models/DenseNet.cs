@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VisionLab.Models.Blocks;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -42,8 +43,8 @@ public sealed class DenseNet : ImageClassifier
         {
             using var scope = NewDisposeScope();
             // ReLU in place is safe: batch norm's backward needs its input, not its output.
-            var y = conv1.call(norm1.call(concatenated).relu_());
-            y = conv2.call(norm2.call(y).relu_());
+            var y = conv1.call(GuidedRelu.ReluInPlace(norm1.call(concatenated)));
+            y = conv2.call(GuidedRelu.ReluInPlace(norm2.call(y)));
             if (dropRate > 0)
                 y = functional.dropout(y, dropRate, training);
             return y.MoveToOuterDisposeScope();
@@ -100,7 +101,7 @@ public sealed class DenseNet : ImageClassifier
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            var y = conv.call(norm.call(x).relu_());
+            var y = conv.call(GuidedRelu.ReluInPlace(norm.call(x)));
             return functional.avg_pool2d(y, 2, 2).MoveToOuterDisposeScope();
         }
     }
@@ -186,7 +187,7 @@ public sealed class DenseNet : ImageClassifier
     public override Tensor ForwardFeatures(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var x = features.call(images).relu_();
+        var x = GuidedRelu.ReluInPlace(features.call(images));
         return x.MoveToOuterDisposeScope();
     }
 

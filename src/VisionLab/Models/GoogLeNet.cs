@@ -101,7 +101,7 @@ public sealed class GoogLeNet : ImageClassifier, IAuxiliaryClassifiers
         {
             using var scope = NewDisposeScope();
             var y = conv.call(functional.adaptive_avg_pool2d(x, [4, 4])).flatten(1);
-            y = dropout.call(fc1.call(y).relu_());
+            y = dropout.call(GuidedRelu.ReluInPlace(fc1.call(y)));
             return fc2.call(y).MoveToOuterDisposeScope();
         }
 

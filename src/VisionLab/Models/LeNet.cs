@@ -1,5 +1,6 @@
 using TorchSharp;
 using TorchSharp.Modules;
+using VisionLab.Models.Blocks;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -36,17 +37,17 @@ public sealed class LeNet5 : ImageClassifier
 
     public override Tensor ForwardFeatures(Tensor images)
     {
-        using var c1 = functional.relu(conv1.call(images));
+        using var c1 = GuidedRelu.Relu(conv1.call(images));
         using var s2 = functional.max_pool2d(c1, 2);
-        using var c3 = functional.relu(conv2.call(s2));
+        using var c3 = GuidedRelu.Relu(conv2.call(s2));
         return functional.max_pool2d(c3, 2);
     }
 
     public override Tensor ForwardHead(Tensor features)
     {
         using var flat = features.flatten(1);
-        using var f5 = functional.relu(fc1.call(flat));
-        using var f6 = functional.relu(fc2.call(f5));
+        using var f5 = GuidedRelu.Relu(fc1.call(flat));
+        using var f6 = GuidedRelu.Relu(fc2.call(f5));
         return fc3.call(f6);
     }
 

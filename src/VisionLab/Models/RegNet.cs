@@ -101,7 +101,7 @@ public sealed class RegNet : ImageClassifier
             using var scope = NewDisposeScope();
             var y = f.call(x);
             y = y.add_(proj is null ? x : proj.call(x));
-            return y.relu_().MoveToOuterDisposeScope();
+            return GuidedRelu.ReluInPlace(y).MoveToOuterDisposeScope();
         }
     }
 

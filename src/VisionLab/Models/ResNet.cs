@@ -45,10 +45,10 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            var y = functional.relu(bn1.call(conv1.call(x)));
+            var y = GuidedRelu.Relu(bn1.call(conv1.call(x)));
             y = bn2.call(conv2.call(y));
             y = y.add_(downsample is null ? x : downsample.call(x));
-            return y.relu_().MoveToOuterDisposeScope();
+            return GuidedRelu.ReluInPlace(y).MoveToOuterDisposeScope();
         }
     }
 
@@ -87,11 +87,11 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
         public override Tensor forward(Tensor x)
         {
             using var scope = NewDisposeScope();
-            var y = functional.relu(bn1.call(conv1.call(x)));
-            y = functional.relu(bn2.call(conv2.call(y)));
+            var y = GuidedRelu.Relu(bn1.call(conv1.call(x)));
+            y = GuidedRelu.Relu(bn2.call(conv2.call(y)));
             y = bn3.call(conv3.call(y));
             y = y.add_(downsample is null ? x : downsample.call(x));
-            return y.relu_().MoveToOuterDisposeScope();
+            return GuidedRelu.ReluInPlace(y).MoveToOuterDisposeScope();
         }
     }
 
@@ -153,7 +153,7 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
     public override Tensor ForwardFeatures(Tensor images)
     {
         using var scope = NewDisposeScope();
-        var x = functional.relu(bn1.call(conv1.call(images)));
+        var x = GuidedRelu.Relu(bn1.call(conv1.call(images)));
         if (stemPool) x = functional.max_pool2d(x, 3, 2, 1);
         x = layer4.call(layer3.call(layer2.call(layer1.call(x))));
         return x.MoveToOuterDisposeScope();

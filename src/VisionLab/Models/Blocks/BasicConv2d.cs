@@ -36,6 +36,6 @@ public sealed class BasicConv2d : Module<Tensor, Tensor>
     public override Tensor forward(Tensor x)
     {
         using var scope = NewDisposeScope();
-        return bn.call(conv.call(x)).relu_().MoveToOuterDisposeScope();
+        return GuidedRelu.ReluInPlace(bn.call(conv.call(x))).MoveToOuterDisposeScope();
     }
 }

@@ -38,7 +38,7 @@ public sealed class SqueezeExcitation : Module<Tensor, Tensor>
         var hidden = fc1.call(squeezed);
         hidden = activation switch
         {
-            Activation.ReLU => hidden.relu_(),
+            Activation.ReLU => GuidedRelu.ReluInPlace(hidden),
             Activation.SiLU => functional.silu(hidden, inplace: true),
             _ => throw new NotSupportedException($"squeeze-excitation with {activation}"),
         };
