@@ -99,7 +99,10 @@ public sealed class ExplainFeaturesCommand : Command<ExplainFeaturesSettings>
             if (s.Image is not null)
             {
                 featuresPng = Path.Combine(s.Out, "features.png");
-                var (picture, input) = Prepare(s.Image, transform);
+                float[] input;
+                ByteImage picture;
+                using (var decoded = ImageDecoder.Default.Decode(s.Image, transform.Channels))
+                    input = transform.Pipeline().ApplyKeepingPicture(decoded, new Random(0), out picture);
                 using (picture)
                 using (var scope = NewDisposeScope())
                 {
@@ -162,23 +165,5 @@ public sealed class ExplainFeaturesCommand : Command<ExplainFeaturesSettings>
             : new EvalTransform(input.Channels, input.Height, input.Width, Enumerable.Repeat(0.5f, input.Channels).ToArray(),
                 Enumerable.Repeat(0.5f, input.Channels).ToArray());
         return (model, transform, info.Name);
-    }
-
-    /// <summary>The image after the eval transform's resizing (for the grid) and as the model's normalised input.</summary>
-    private static (ByteImage Picture, float[] Input) Prepare(string path, EvalTransform transform)
-    {
-        var pipeline = transform.Pipeline();
-        using var image = ImageDecoder.Default.Decode(path, transform.Channels);
-        var prepared = new Compose(pipeline.ImageTransforms).Apply(image, new Random(0));
-        try
-        {
-            var input = new float[prepared.Shape.Elements];
-            pipeline.ToTensor.Write(prepared, input);
-            return (ByteImage.Wrap(prepared.Pixels.ToArray(), prepared.Width, prepared.Height, prepared.Channels), input);
-        }
-        finally
-        {
-            if (!ReferenceEquals(prepared, image)) prepared.Dispose();
-        }
     }
 }

@@ -21,7 +21,6 @@ public sealed class Explainer
 {
     private readonly ImageClassifier model;
     private readonly ImagePipeline pipeline;
-    private readonly Compose resizing;
     private readonly Device device;
     private readonly ExplainContext context;
 
@@ -38,7 +37,6 @@ public sealed class Explainer
         Transform = transform;
         Classes = classes;
         pipeline = transform.Pipeline();
-        resizing = new Compose(pipeline.ImageTransforms);
         Layer = TargetLayer.Of(model, layer);
         context = new ExplainContext(model, Layer);
     }
@@ -60,7 +58,8 @@ public sealed class Explainer
     public ImageExplanation Explain(ByteImage image, string name, IReadOnlyList<IExplanationMethod> methods, ClassSelection classes)
     {
         Validate(methods, classes);
-        var (picture, input) = Prepare(image);
+        // Evaluation transforms are deterministic; the fixed generator only keeps that so if one ever is not.
+        var input = pipeline.ApplyKeepingPicture(image, new Random(0), out ByteImage picture);
         using var scope = NewDisposeScope();
         var batch = tensor(input, [1, picture.Channels, picture.Height, picture.Width]).to(device);
         var ranked = Ranked(Probabilities(batch));
@@ -83,31 +82,6 @@ public sealed class Explainer
     {
         if (methods.Count == 0) throw new VisionLabException("give at least one explanation method");
         classes.Validate(model.NumClasses);
-    }
-
-    /// <summary>
-    /// The eval transform's image steps, then its normalisation: the picture before normalising (a
-    /// copy in a managed array, for overlays) and the model's input as floats. Evaluation transforms
-    /// are deterministic; the fixed generator only keeps that so if one ever is not.
-    /// </summary>
-    private (ByteImage Picture, float[] Input) Prepare(ByteImage image)
-    {
-        var random = new Random(0);
-        var prepared = resizing.Apply(image, random);
-        try
-        {
-            if (prepared.Channels != pipeline.Channels)
-                throw new VisionLabException($"the transforms produced a {prepared.Channels}-channel image; normalisation expects {pipeline.Channels}");
-            var input = new float[prepared.Shape.Elements];
-            pipeline.ToTensor.Write(prepared, input);
-            foreach (var step in pipeline.TensorTransforms) step.Apply(input, prepared.Shape, random);
-            var picture = ByteImage.Wrap(prepared.Pixels.ToArray(), prepared.Width, prepared.Height, prepared.Channels);
-            return (picture, input);
-        }
-        finally
-        {
-            if (!ReferenceEquals(prepared, image)) prepared.Dispose();
-        }
     }
 
     private float[] Probabilities(Tensor batch)

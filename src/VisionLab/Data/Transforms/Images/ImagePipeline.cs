@@ -50,14 +50,33 @@ public sealed class ImagePipeline(IReadOnlyList<IImageTransform> imageTransforms
     /// <summary>Prepares <paramref name="source"/> into a new array; its shape is returned in <paramref name="shape"/>.</summary>
     public float[] Apply(ByteImage source, Random random, out ImageShape shape)
     {
+        (var output, shape, _) = Prepare(source, random, keepPicture: false);
+        return output;
+    }
+
+    /// <summary>
+    /// Prepares <paramref name="source"/> into a new array and also returns the picture the model
+    /// sees — the image after the image transforms, before normalisation — as a copy in a managed
+    /// array (for overlays and grids a person looks at).
+    /// </summary>
+    public float[] ApplyKeepingPicture(ByteImage source, Random random, out ByteImage picture)
+    {
+        (var output, _, var kept) = Prepare(source, random, keepPicture: true);
+        picture = kept!;
+        return output;
+    }
+
+    private (float[] Output, ImageShape Shape, ByteImage? Picture) Prepare(ByteImage source, Random random, bool keepPicture)
+    {
         var prepared = image.Apply(source, random);
         try
         {
-            shape = new ImageShape(prepared.Channels, prepared.Height, prepared.Width);
+            var shape = prepared.Shape;
             var output = new float[shape.Elements];
             ToTensor.Write(prepared, output);
             foreach (var step in TensorTransforms) step.Apply(output, shape, random);
-            return output;
+            var picture = keepPicture ? ByteImage.Wrap(prepared.Pixels.ToArray(), prepared.Width, prepared.Height, prepared.Channels) : null;
+            return (output, shape, picture);
         }
         finally
         {
