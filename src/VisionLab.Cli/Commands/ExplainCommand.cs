@@ -1,47 +1,28 @@
 using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
-using TorchSharp;
 using VisionLab.Cli.Rendering;
 using VisionLab.Data.Images;
 using VisionLab.Data.NumPy;
-using VisionLab.Data.Transforms;
-using VisionLab.Data.Transforms.Images;
 using VisionLab.Explain;
 using VisionLab.Inference;
-using VisionLab.Models;
 using VisionLab.Models.Weights;
 using VisionLab.Reporting;
 using VisionLab.Runs;
-using VisionLab.Runtime;
 
 namespace VisionLab.Cli.Commands;
 
-public sealed class ExplainSettings : ComputeSettings
+public sealed class ExplainSettings : ModelSourceSettings
 {
     [CommandArgument(0, "<IMAGES>")]
     [Description("Image files: PNG, JPEG, BMP, WebP or GIF.")]
     public string[] Images { get; init; } = [];
 
-    [CommandOption("-c|--checkpoint <FILE>")]
-    [Description("Checkpoint written by 'visionlab train' or 'weights import': model, classes and eval transform in one file.")]
-    public string? Checkpoint { get; init; }
-
-    [CommandOption("-m|--model <NAME>")]
-    [Description("Zoo model for --weights ('visionlab models' lists them); images are prepared as torchvision's ImageNet models expect (resize 256, centre crop 224).")]
-    public string? Model { get; init; }
-
-    [CommandOption("--num-classes <N>")]
-    [Description("With --model: width of the head (default: the model's reference head, e.g. 1000).")]
-    public int? NumClasses { get; init; }
-
-    [CommandOption("--weights <FILE>")]
-    [Description("With --model: PyTorch state dict (.pt/.pth) or .safetensors, loaded strictly.")]
-    public string? Weights { get; init; }
-
     [CommandOption("--classes <FILE>")]
     [Description("With --model: class names, one a line (default: 'class 0', 'class 1', ...).")]
     public string? Classes { get; init; }
+
+    protected override string? ClassNamesFile => Classes;
 
     [CommandOption("--method <NAME>")]
     [Description("Explanation method (default gradcam), e.g. gradcam++, layercam, scorecam, eigencam; an unknown name lists them all.")]
@@ -72,12 +53,19 @@ public sealed class ExplainSettings : ComputeSettings
     [DefaultValue(HeatmapOverlay.DefaultAlpha)]
     public double Alpha { get; init; } = HeatmapOverlay.DefaultAlpha;
 
+    [CommandOption("--evaluate")]
+    [Description("Also measure how faithful each method's maps are (deletion and insertion AUC, ROAD, average drop) and compare the methods, with a random map as the baseline; writes faithfulness.json.")]
+    public bool Evaluate { get; init; }
+
+    [CommandOption("--evaluate-steps <N>")]
+    [Description("With --evaluate: steps of the deletion and insertion curves.")]
+    [DefaultValue(20)]
+    public int EvaluateSteps { get; init; } = 20;
+
     public override ValidationResult Validate() =>
         Out == "" ? ValidationResult.Error("--out is required")
-        : Checkpoint is null && Model is null ? ValidationResult.Error("give --checkpoint, or --model with --weights")
-        : Checkpoint is not null && (Model ?? Weights) is not null ? ValidationResult.Error("give --checkpoint or --model with --weights, not both: a checkpoint names its model and holds its weights")
-        : Checkpoint is not null && (NumClasses is not null || Classes is not null) ? ValidationResult.Error("--num-classes and --classes go with --model; a checkpoint carries its own classes")
-        : Model is not null && Weights is null ? ValidationResult.Error("--model needs --weights: the maps of untrained weights explain nothing")
+        : base.Validate() is { Successful: false } source ? source
+        : EvaluateSteps < 1 ? ValidationResult.Error($"--evaluate-steps {EvaluateSteps} must be at least 1")
         : Method is not null && Methods is not null ? ValidationResult.Error("give --method or --methods, not both")
         : Class is not null && TopK is not null ? ValidationResult.Error("give --class or --top-k, not both")
         : TopK < 1 ? ValidationResult.Error($"--top-k {TopK} must be at least 1")
@@ -92,13 +80,11 @@ public sealed class ExplainSettings : ComputeSettings
 /// </summary>
 public sealed class ExplainCommand : Command<ExplainSettings>
 {
-    /// <summary>What a model needs to be explained: itself, how its inputs are prepared, its class names.</summary>
-    private sealed record ModelToExplain(string Name, ImageClassifier Model, EvalTransform Transform, IReadOnlyList<string> Classes);
-
     private sealed record WrittenExplanation(string Method, string? Layer, string Class, int ClassIndex, double Probability,
         int[] MapShape, bool Flat, string Png, string Npy);
 
-    private sealed record ExplainedImage(string Image, ClassProbability Predicted, IReadOnlyList<WrittenExplanation> Explanations, string? Compare);
+    private sealed record ExplainedImage(string Image, ClassProbability Predicted, IReadOnlyList<WrittenExplanation> Explanations, string? Compare,
+        [property: System.Text.Json.Serialization.JsonIgnore] ImageExplanation Explained);
 
     public override int Execute(CommandContext context, ExplainSettings s, CancellationToken cancellation)
     {
@@ -109,11 +95,10 @@ public sealed class ExplainCommand : Command<ExplainSettings>
         // Every image's header is read first, so a missing or broken file stops the run before any work.
         foreach (string image in s.Images) ImageDecoder.Default.ReadSize(image);
 
-        TorchRuntime.SetThreads(s.Threads ?? TorchRuntime.DefaultThreads);
-        var device = TorchRuntime.ParseDevice(s.Device);
         // No oneDNN routing here, unlike predict: explanations take gradients through convolutions,
         // which must come from libtorch's own kernels (see ConvolutionBackend).
-        var loaded = Load(s, device);
+        var loaded = s.LoadModel(out var device);
+        var faithfulness = s.Evaluate ? new FaithfulnessOptions { Steps = s.EvaluateSteps } : null;
         using var model = loaded.Model;
         selection.Validate(model.NumClasses);
         var explainer = new Explainer(model, loaded.Transform, loaded.Classes, device, s.Layer);
@@ -125,7 +110,7 @@ public sealed class ExplainCommand : Command<ExplainSettings>
             for (int i = 0; i < s.Images.Length; i++)
             {
                 cancellation.ThrowIfCancellationRequested();
-                results.Add(ExplainOne(explainer, s.Images[i], stems[i], methods, selection, s));
+                results.Add(ExplainOne(explainer, s.Images[i], stems[i], methods, selection, faithfulness, s));
                 advance?.Invoke();
             }
         }
@@ -145,25 +130,69 @@ public sealed class ExplainCommand : Command<ExplainSettings>
             ExplainAll(null);
         }
 
+        var summaries = faithfulness is null ? null : Summaries(methods, results);
+        string? faithfulnessFile = null;
+        if (summaries is not null)
+        {
+            faithfulnessFile = Path.Combine(s.Out, "faithfulness.json");
+            var perImage = results.SelectMany(r => r.Explained.Explanations.Select(e => e.Faithfulness!)
+                .Concat(r.Explained.RandomBaseline!).Select(scores => new { image = r.Image, scores }));
+            AtomicFile.WriteAllBytes(faithfulnessFile, JsonOutput.ToUtf8Bytes(
+                new { model = loaded.Name, layer = explainer.Layer.DisplayName, options = faithfulness, summaries, images = perImage }));
+        }
+
         if (s.Json)
         {
             JsonOutput.Write(new
             {
                 model = loaded.Name, layer = explainer.Layer.DisplayName, methods = methods.Select(m => m.Name),
-                output = Path.GetFullPath(s.Out), images = results,
+                output = Path.GetFullPath(s.Out), images = results, faithfulness = summaries,
+                faithfulness_file = faithfulnessFile is null ? null : Path.GetFullPath(faithfulnessFile),
             });
             return 0;
         }
         AnsiConsole.MarkupLine($"{Markup.Escape(loaded.Name)}, target layer [bold]{Markup.Escape(explainer.Layer.DisplayName)}[/], " +
                                $"explaining {Markup.Escape(selection.ToString())}; files in [link]{Markup.Escape(Path.GetFullPath(s.Out))}[/]");
         AnsiConsole.Write(Table(results));
+        if (summaries is not null)
+        {
+            AnsiConsole.Write(FaithfulnessTable(summaries));
+            AnsiConsole.MarkupLine("[dim]↓ lower is better, ↑ higher. Deletion/insertion: area under the class probability as the most salient pixels are " +
+                                   "removed/restored; ROAD: share of removal levels at which the class stays on top (MoRF: most relevant removed first, " +
+                                   "LeRF: least); drop: fall in confidence on the image masked by the map.[/]");
+            AnsiConsole.MarkupLine($"Per-image figures and curves: [link]{Markup.Escape(Path.GetFullPath(faithfulnessFile!))}[/]");
+        }
         return 0;
     }
 
-    private static ExplainedImage ExplainOne(Explainer explainer, string image, string stem, IReadOnlyList<IExplanationMethod> methods,
-        ClassSelection selection, ExplainSettings s)
+    /// <summary>Each method's means over every image and class explained, then the random baseline's.</summary>
+    private static List<FaithfulnessSummary> Summaries(IReadOnlyList<IExplanationMethod> methods, IReadOnlyList<ExplainedImage> results) =>
+    [
+        .. methods.Select(m => FaithfulnessSummary.Of(
+            results.SelectMany(r => r.Explained.Explanations).Where(e => e.Method == m.Name).Select(e => e.Faithfulness!).ToList())),
+        FaithfulnessSummary.Of(results.SelectMany(r => r.Explained.RandomBaseline!).ToList()),
+    ];
+
+    private static Table FaithfulnessTable(IReadOnlyList<FaithfulnessSummary> summaries)
     {
-        var explained = explainer.Explain(image, methods, selection);
+        var table = new Table().Border(TableBorder.Rounded).Title("Faithfulness");
+        table.AddColumn("method");
+        foreach (string heading in new[] { "maps", "deletion ↓", "insertion ↑", "ROAD MoRF ↓", "ROAD LeRF ↑", "avg drop ↓", "increase ↑" })
+            table.AddColumn(new TableColumn(heading).RightAligned());
+        foreach (var m in summaries)
+        {
+            bool baseline = m.Method == Explainer.RandomBaselineName;
+            string Cell(string text) => baseline ? $"[dim]{text}[/]" : text;
+            table.AddRow(Cell(Markup.Escape(baseline ? "random map" : m.Method)), Cell($"{m.Images}"), Cell($"{m.DeletionAuc:F3}"), Cell($"{m.InsertionAuc:F3}"),
+                Cell($"{m.MostRelevantFirstMean:P1}"), Cell($"{m.LeastRelevantFirstMean:P1}"), Cell($"{m.AverageDrop:P1}"), Cell($"{m.IncreaseInConfidence:P1}"));
+        }
+        return table;
+    }
+
+    private static ExplainedImage ExplainOne(Explainer explainer, string image, string stem, IReadOnlyList<IExplanationMethod> methods,
+        ClassSelection selection, FaithfulnessOptions? faithfulness, ExplainSettings s)
+    {
+        var explained = explainer.Explain(image, methods, selection, faithfulness);
         bool severalClasses = explained.Explanations.Select(e => e.Target.Index).Distinct().Count() > 1;
         var written = new List<WrittenExplanation>();
         foreach (var e in explained.Explanations)
@@ -181,45 +210,7 @@ public sealed class ExplainCommand : Command<ExplainSettings>
             compare = Path.Combine(s.Out, stem + ".compare.png");
             AtomicFile.WriteAllBytes(compare, HeatmapOverlay.RenderComparisonPng(explained, s.Alpha));
         }
-        return new ExplainedImage(image, explained.Predicted, written, compare);
-    }
-
-    private static ModelToExplain Load(ExplainSettings s, TorchSharp.torch.Device device)
-    {
-        if (s.Checkpoint is not null)
-        {
-            using var checkpoint = Training.Checkpoint.Load(s.Checkpoint, device);
-            return new ModelToExplain($"{checkpoint.Info.Model} ({s.Checkpoint})", checkpoint.Model, checkpoint.Info.EvalTransform, checkpoint.Info.Classes);
-        }
-        var info = ModelZoo.Find(s.Model!);
-        int numClasses = s.NumClasses ?? info.ReferenceClasses;
-        var classes = s.Classes is null
-            ? Enumerable.Range(0, numClasses).Select(i => $"class {i}").ToArray()
-            : ReadClassNames(s.Classes, numClasses);
-        var model = ModelZoo.Create(info.Name, new ModelOptions(numClasses, 3));
-        try
-        {
-            WeightsFile.LoadInto(model, s.Weights!);
-            model.to(device);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        // torchvision's ImageNet evaluation preset: shorter side to 256, centre 224×224, ImageNet statistics.
-        var transform = new EvalTransform(3, 224, 224, ToTensorNormalize.ImageNetMean, ToTensorNormalize.ImageNetStd,
-            ResizeShorter: ImageTransforms.EvalResizeFor(224));
-        return new ModelToExplain($"{info.Name} ({s.Weights})", model, transform, classes);
-    }
-
-    private static string[] ReadClassNames(string path, int numClasses)
-    {
-        if (!File.Exists(path)) throw new VisionLabException($"--classes {path}: file not found");
-        var names = File.ReadAllLines(path).Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
-        return names.Length == numClasses
-            ? names
-            : throw new VisionLabException($"--classes {path}: {names.Length} class names for a {numClasses}-class head (one name a line)");
+        return new ExplainedImage(image, explained.Predicted, written, compare, explained);
     }
 
     /// <summary>The file names' stems, which name the outputs; two images with one stem would overwrite each other's.</summary>

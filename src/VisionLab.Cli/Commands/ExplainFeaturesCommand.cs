@@ -1,42 +1,21 @@
-using TorchSharp;
 using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using VisionLab.Cli.Rendering;
 using VisionLab.Data.Images;
-using VisionLab.Data.Transforms;
-using VisionLab.Data.Transforms.Images;
 using VisionLab.Explain;
-using VisionLab.Models;
 using VisionLab.Models.Weights;
 using VisionLab.Runs;
 using VisionLab.Runtime;
-using VisionLab.Training;
 using static TorchSharp.torch;
 
 namespace VisionLab.Cli.Commands;
 
-public sealed class ExplainFeaturesSettings : ComputeSettings
+public sealed class ExplainFeaturesSettings : ModelSourceSettings
 {
     [CommandArgument(0, "[IMAGE]")]
     [Description("Image file whose feature maps to show (PNG, JPEG, BMP, WebP or GIF); without it only the filters are drawn.")]
     public string? Image { get; init; }
-
-    [CommandOption("-c|--checkpoint <FILE>")]
-    [Description("Checkpoint written by 'visionlab train' (or 'weights import'); it brings the model and its eval transform.")]
-    public string? Checkpoint { get; init; }
-
-    [CommandOption("-m|--model <NAME>")]
-    [Description("Zoo model, with --weights, instead of a checkpoint: images are prepared with torchvision's evaluation preset at the model's default input (ImageNet statistics).")]
-    public string? Model { get; init; }
-
-    [CommandOption("--weights <FILE>")]
-    [Description("PyTorch state dict (.pt/.pth) or .safetensors for --model, loaded strictly.")]
-    public string? Weights { get; init; }
-
-    [CommandOption("--num-classes <N>")]
-    [Description("Head width of --weights (default: the model's reference head, e.g. 1000).")]
-    public int? NumClasses { get; init; }
 
     [CommandOption("--layer <NAME>")]
     [Description("Layer whose maps to show, by state-dict name (layer3, features.denseblock2); default: the layer Grad-CAM uses.")]
@@ -69,9 +48,7 @@ public sealed class ExplainFeaturesSettings : ComputeSettings
     };
 
     public override ValidationResult Validate() =>
-        string.IsNullOrEmpty(Checkpoint) == string.IsNullOrEmpty(Model) ? ValidationResult.Error("give either --checkpoint or --model with --weights")
-        : !string.IsNullOrEmpty(Model) && string.IsNullOrEmpty(Weights) ? ValidationResult.Error("--model needs --weights (the filters of random weights say nothing)")
-        : !string.IsNullOrEmpty(Checkpoint) && (Weights is not null || NumClasses is not null) ? ValidationResult.Error("--weights and --num-classes go with --model; a checkpoint brings its own")
+        base.Validate() is { Successful: false } source ? source
         : Out == "" ? ValidationResult.Error("--out is required")
         : Count < 1 ? ValidationResult.Error($"--count {Count} must be at least 1")
         : Filters < 1 ? ValidationResult.Error($"--filters {Filters} must be at least 1")
@@ -87,9 +64,7 @@ public sealed class ExplainFeaturesCommand : Command<ExplainFeaturesSettings>
 {
     public override int Execute(CommandContext context, ExplainFeaturesSettings s, CancellationToken cancellation)
     {
-        TorchRuntime.SetThreads(s.Threads ?? TorchRuntime.DefaultThreads);
-        var device = TorchRuntime.ParseDevice(s.Device);
-        var (model, transform, name) = Load(s, device);
+        var (_, name, model, transform, _) = s.LoadModel(out var device);
         using (model)
         {
             Directory.CreateDirectory(s.Out);
@@ -134,36 +109,5 @@ public sealed class ExplainFeaturesCommand : Command<ExplainFeaturesSettings>
             AnsiConsole.MarkupLine($"Filters of {Markup.Escape(convolution)}: [link]{Markup.Escape(Path.GetFullPath(filtersPng))}[/]");
             return 0;
         }
-    }
-
-    /// <summary>The model on <paramref name="device"/> in eval mode, how its inputs are prepared, and a name for titles.</summary>
-    private static (ImageClassifier Model, EvalTransform Transform, string Name) Load(ExplainFeaturesSettings s, Device device)
-    {
-        if (!string.IsNullOrEmpty(s.Checkpoint))
-        {
-            using var checkpoint = Checkpoint.Load(s.Checkpoint, device);
-            return (checkpoint.Model, checkpoint.Info.EvalTransform, checkpoint.Info.Model);
-        }
-        var info = ModelZoo.Find(s.Model!);
-        var input = info.DefaultInput;
-        var model = ModelZoo.Create(info.Name, new ModelOptions(s.NumClasses ?? info.ReferenceClasses, input.Channels));
-        try
-        {
-            WeightsFile.LoadInto(model, s.Weights!);
-        }
-        catch
-        {
-            model.Dispose();
-            throw;
-        }
-        model.to(device);
-        model.eval();
-        // torchvision's evaluation preset for photo models; grey models (LeNet) take their images as they are, resized.
-        var transform = input.Channels == 3
-            ? new EvalTransform(3, input.Height, input.Width, ToTensorNormalize.ImageNetMean, ToTensorNormalize.ImageNetStd,
-                ResizeShorter: ImageTransforms.EvalResizeFor(input.Height))
-            : new EvalTransform(input.Channels, input.Height, input.Width, Enumerable.Repeat(0.5f, input.Channels).ToArray(),
-                Enumerable.Repeat(0.5f, input.Channels).ToArray());
-        return (model, transform, info.Name);
     }
 }

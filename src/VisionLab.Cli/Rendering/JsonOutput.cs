@@ -14,4 +14,7 @@ public static class JsonOutput
     };
 
     public static void Write<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, Options));
+
+    /// <summary>The same JSON as bytes, for files a verb writes beside its output.</summary>
+    public static byte[] ToUtf8Bytes<T>(T value) => JsonSerializer.SerializeToUtf8Bytes(value, Options);
 }

@@ -47,15 +47,19 @@ public sealed class Explainer
 
     /// <summary>Decodes <paramref name="imagePath"/> (an unreadable file fails with a
     /// <see cref="DataFormatException"/> naming it) and explains it.</summary>
-    public ImageExplanation Explain(string imagePath, IReadOnlyList<IExplanationMethod> methods, ClassSelection classes)
+    /// <param name="faithfulness">When given, each map's <see cref="Faithfulness"/> is measured
+    /// with these options, and a random map's as the baseline.</param>
+    public ImageExplanation Explain(string imagePath, IReadOnlyList<IExplanationMethod> methods, ClassSelection classes,
+        FaithfulnessOptions? faithfulness = null)
     {
         Validate(methods, classes);
         using var image = ImageDecoder.Default.Decode(imagePath, Transform.Channels);
-        return Explain(image, imagePath, methods, classes);
+        return Explain(image, imagePath, methods, classes, faithfulness);
     }
 
     /// <summary>Explains a decoded image (left undisposed); <paramref name="name"/> names it in the result.</summary>
-    public ImageExplanation Explain(ByteImage image, string name, IReadOnlyList<IExplanationMethod> methods, ClassSelection classes)
+    public ImageExplanation Explain(ByteImage image, string name, IReadOnlyList<IExplanationMethod> methods, ClassSelection classes,
+        FaithfulnessOptions? faithfulness = null)
     {
         Validate(methods, classes);
         // Evaluation transforms are deterministic; the fixed generator only keeps that so if one ever is not.
@@ -72,10 +76,27 @@ public sealed class Explainer
             {
                 using var step = NewDisposeScope();
                 var map = method.Explain(context, batch, target.Index);
-                explanations.Add(new Explanation(method.Name, method.Title, method.UsesTargetLayer ? Layer.DisplayName : null, target, map));
+                var scores = faithfulness is null ? null : Faithfulness.Measure(model, batch, target.Index, map, method.Name, faithfulness);
+                explanations.Add(new Explanation(method.Name, method.Title, method.UsesTargetLayer ? Layer.DisplayName : null, target, map, scores));
             }
         }
-        return new ImageExplanation(name, picture, ranked[0], explanations);
+        var baseline = faithfulness is null ? null : targets.Select(target =>
+        {
+            using var step = NewDisposeScope();
+            var shape = explanations.First(e => e.Target.Index == target.Index).Map;
+            var random = RandomMap(shape.Height, shape.Width, faithfulness.Seed + target.Index);
+            return Faithfulness.Measure(model, batch, target.Index, random, RandomBaselineName, faithfulness);
+        }).ToList();
+        return new ImageExplanation(name, picture, ranked[0], explanations, baseline);
+    }
+
+    /// <summary>The method name faithfulness figures of the random baseline carry.</summary>
+    public const string RandomBaselineName = "random";
+
+    private static SaliencyMap RandomMap(int height, int width, int seed)
+    {
+        var random = new Random(seed);
+        return new SaliencyMap(Enumerable.Range(0, height * width).Select(_ => random.NextSingle()).ToArray(), height, width);
     }
 
     private void Validate(IReadOnlyList<IExplanationMethod> methods, ClassSelection classes)

@@ -13,7 +13,9 @@ namespace VisionLab.Explain;
 /// <param name="Layer">The target layer's display name for methods that look at one; null for
 /// methods whose map is at the input's resolution.</param>
 /// <param name="Target">The class explained, with the probability the model gave it.</param>
-public sealed record Explanation(string Method, string Title, string? Layer, ClassProbability Target, SaliencyMap Map)
+/// <param name="Faithfulness">How faithful the map is to the model, when it was measured.</param>
+public sealed record Explanation(string Method, string Title, string? Layer, ClassProbability Target, SaliencyMap Map,
+    FaithfulnessScores? Faithfulness = null)
 {
     /// <summary>A map with the same value everywhere says nothing about where the evidence is (a CAM
     /// whose weighted sum is negative everywhere is all zeros after its ReLU).</summary>
@@ -30,4 +32,8 @@ public sealed record Explanation(string Method, string Title, string? Layer, Cla
 /// normalisation: what the maps line up with. Its pixels are an ordinary managed array, so it needs
 /// no disposing.</param>
 /// <param name="Predicted">The most probable class.</param>
-public sealed record ImageExplanation(string Image, ByteImage Picture, ClassProbability Predicted, IReadOnlyList<Explanation> Explanations);
+/// <param name="RandomBaseline">When faithfulness was measured: the same figures for a seeded
+/// random map per class (at the first method's resolution), the level a method must beat to mean
+/// anything.</param>
+public sealed record ImageExplanation(string Image, ByteImage Picture, ClassProbability Predicted, IReadOnlyList<Explanation> Explanations,
+    IReadOnlyList<FaithfulnessScores>? RandomBaseline = null);

@@ -101,8 +101,7 @@ public sealed class TrainingData
         valFiles = Limit(valFiles, config.TestLimit, config.Seed);
 
         int size = config.ImageSize ?? 224;
-        var transform = new EvalTransform(3, size, size, ToTensorNormalize.ImageNetMean, ToTensorNormalize.ImageNetStd,
-            ResizeShorter: ImageTransforms.EvalResizeFor(size));
+        var transform = EvalTransform.ForPretrained(new ImageShape(3, size, size));
         var trainSamples = new ImageFolderSamples($"{folder.Root} (train)", folder.Classes, trainFiles,
             ImageTransforms.Train(size, transform.Mean, transform.Std, augmentation));
         var train = new ParallelImageLoader(trainSamples, new LoaderOptions(config.BatchSize,

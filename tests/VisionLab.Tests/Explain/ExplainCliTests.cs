@@ -133,6 +133,43 @@ public sealed class ExplainCliTests : IClassFixture<ExplainCliTests.TinyCheckpoi
     }
 
     [Fact]
+    public void Evaluate_scores_each_method_and_a_random_map_over_every_image()
+    {
+        string second = run.Folder.File("sneaker.png");
+        ExplainImages.WriteFashionMnistPng(second, 0);
+        string output = Path.Combine(run.Folder.Path, "evaluate");
+
+        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, second, "--methods", "gradcam,eigencam",
+            "--evaluate", "--evaluate-steps", "7", "--out", output, "--json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        var summaries = json.RootElement.GetProperty("faithfulness").EnumerateArray().ToList();
+        Assert.Equal(["gradcam", "eigencam", "random"], summaries.Select(m => m.GetProperty("method").GetString()));
+        foreach (var m in summaries)
+        {
+            Assert.Equal(2, m.GetProperty("images").GetInt32());
+            Assert.InRange(m.GetProperty("deletion_auc").GetDouble(), 0.0, 1.0);
+            Assert.InRange(m.GetProperty("insertion_auc").GetDouble(), 0.0, 1.0);
+            Assert.InRange(m.GetProperty("average_drop").GetDouble(), 0.0, 1.0);
+            Assert.Equal(9, m.GetProperty("most_relevant_first_accuracy").GetArrayLength());
+        }
+
+        string file = json.RootElement.GetProperty("faithfulness_file").GetString()!;
+        Assert.Equal(Path.Combine(output, "faithfulness.json"), file);
+        using var saved = JsonDocument.Parse(File.ReadAllText(file));
+        var perImage = saved.RootElement.GetProperty("images").EnumerateArray().ToList();
+        Assert.Equal(6, perImage.Count);
+        var deletion = perImage[0].GetProperty("scores").GetProperty("deletion");
+        Assert.Equal(8, deletion.GetProperty("probabilities").GetArrayLength());
+        Assert.Equal(7, saved.RootElement.GetProperty("options").GetProperty("steps").GetInt32());
+        // The summaries are the means of the per-image figures.
+        double gradcamMean = perImage.Where(i => i.GetProperty("scores").GetProperty("method").GetString() == "gradcam")
+            .Average(i => i.GetProperty("scores").GetProperty("deletion_auc").GetDouble());
+        Assert.Equal(gradcamMean, summaries[0].GetProperty("deletion_auc").GetDouble(), 9);
+    }
+
+    [Fact]
     public void An_unknown_layer_lists_the_valid_names()
     {
         var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, "--layer", "conv9", "--out", run.Folder.File("bad"));
