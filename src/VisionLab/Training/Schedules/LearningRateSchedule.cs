@@ -2,7 +2,9 @@ namespace VisionLab.Training.Schedules;
 
 /// <summary>
 /// The learning rate for each epoch as a pure function of the epoch, so a resumed run needs no
-/// scheduler state to pick up where it stopped.
+/// scheduler state to pick up where it stopped. The per-step schedules of training recipes
+/// (warm-up, one-cycle, reduce-on-plateau) are <see cref="ILearningRateSchedule"/>s built by
+/// <see cref="ScheduleFactory"/>; this epoch form serves the trainer until it sets the rate per step.
 /// </summary>
 public abstract record LearningRateSchedule
 {
