@@ -7,6 +7,7 @@ set -euo pipefail
 packages=(dataset-fashion-mnist fonts-dejavu-core libturbojpeg0)
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-torch python3-torchvision python3-numpy libopenblas0-pthread)
+  packages+=(postgresql)   # a private server for the run store's tests (tests/VisionLab.Tests/Tracking/Store)
 fi
 
 missing=()

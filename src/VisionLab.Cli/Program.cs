@@ -49,6 +49,10 @@ app.Configure(config =>
         data.AddCommand<DataBenchCommand>("bench").WithDescription("Images per second of the training input pipeline (decode, augment, normalise, collate).")
             .WithExample("data", "bench", "flowers/train", "--batch", "64", "--workers", "2", "--image-size", "224");
     });
+    config.AddCommand<TuneCommand>("tune")
+        .WithDescription("Search hyper-parameters (TPE or random, median pruning); trials are runs in the store, shared by every worker on it.")
+        .WithExample("tune", "--config", "configs/lenet5.yaml", "--space", "configs/tune_space.yaml", "--trials", "20");
+    config.AddBranch("runs", RunsCommands.Configure);
     config.AddBranch("bench", bench =>
     {
         bench.SetDescription("Speed measurements.");

@@ -40,7 +40,9 @@ public sealed class PruneCommand : Command<PruneSettings>
     {
         var spec = PruningSpec.Parse($"{s.Method}:{s.Amount.ToString(System.Globalization.CultureInfo.InvariantCulture)}");
         // Fine-tuning starts from trained weights: a tenth of a fresh run's default rate.
-        var config = s.ToConfig() with { LearningRate = s.LearningRate ?? 0.005 };
+        var config = s.ToConfig();
+        if (config.Optimizer.Lr is null)
+            config = config with { Optimizer = config.Optimizer with { Lr = 0.005 } };
         var period = TimeSpan.FromSeconds(s.Seconds);
         if (s.Json)
         {

@@ -17,6 +17,10 @@ public sealed class RunFolder
     public string LastCheckpoint => Path.Combine(CheckpointsFolder, "last.ckpt");
     public string MetricsFile => Path.Combine(Root, "metrics.json");
     public string ConfigFile => Path.Combine(Root, "config.json");
+    /// <summary>The resolved config as YAML: <c>visionlab train --config</c> repeats the run from it.</summary>
+    public string ConfigYaml => Path.Combine(Root, "config.yaml");
+    /// <summary>TensorBoard event files (<c>train --tensorboard</c>); <c>tensorboard --logdir runs</c> finds every run's.</summary>
+    public string TensorBoardFolder => Path.Combine(Root, "tensorboard");
     public string CurvesImage => Path.Combine(Root, "curves.png");
     public string ConfusionMatrixImage => Path.Combine(Root, "confusion_matrix.png");
     /// <summary>Before-and-after figures of a pruned model (written by <c>visionlab prune</c>).</summary>
@@ -35,6 +39,18 @@ public sealed class RunFolder
             throw new VisionLabException($"{root} already holds a run; choose another --out or remove it");
         Directory.CreateDirectory(root);
         return new RunFolder(root);
+    }
+
+    /// <summary>An existing run folder, to resume: it must hold the run's config and last checkpoint.</summary>
+    public static RunFolder Open(string path)
+    {
+        string root = Path.GetFullPath(path);
+        if (!Directory.Exists(root)) throw new VisionLabException($"--resume {root}: no such run folder");
+        var run = new RunFolder(root);
+        if (!File.Exists(run.ConfigFile)) throw new VisionLabException($"--resume {root}: not a run folder (no config.json)");
+        if (!File.Exists(run.LastCheckpoint))
+            throw new VisionLabException($"--resume {root}: no checkpoints/last.ckpt, so no epoch finished; start the run again");
+        return run;
     }
 
     public void WriteJson<T>(string path, T value) =>

@@ -33,18 +33,26 @@ public sealed record CheckpointInfo
     /// layer; null: the zoo's architecture as built.</summary>
     public IReadOnlyDictionary<string, long>? ChannelWidths { get; init; }
     public DateTimeOffset Created { get; init; } = DateTimeOffset.UtcNow;
+    /// <summary>Optimiser steps taken when it was written (resuming continues the count).</summary>
+    public long Step { get; init; }
+    /// <summary>The figures of every epoch so far, so a resumed run's records continue where they stood.</summary>
+    public IReadOnlyList<EpochResult>? History { get; init; }
 }
 
-/// <summary>A loaded checkpoint: its description, the model and any saved optimiser state.</summary>
-public sealed class LoadedCheckpoint(CheckpointInfo info, ImageClassifier model, Dictionary<string, Tensor> optimizerState) : IDisposable
+/// <summary>A loaded checkpoint: its description, the model, and any saved optimiser and training state.</summary>
+public sealed class LoadedCheckpoint(CheckpointInfo info, ImageClassifier model, Dictionary<string, Tensor> optimizerState,
+    Dictionary<string, Tensor> trainingState) : IDisposable
 {
     public CheckpointInfo Info { get; } = info;
     public ImageClassifier Model { get; } = model;
     public IReadOnlyDictionary<string, Tensor> OptimizerState { get; } = optimizerState;
+    /// <summary>The rest of what a resumed run needs (<see cref="Trainer.TrainingState"/>); empty in
+    /// checkpoints written for use rather than for resuming.</summary>
+    public IReadOnlyDictionary<string, Tensor> TrainingState { get; } = trainingState;
 
     public void Dispose()
     {
-        foreach (var t in optimizerState.Values) t.Dispose();
+        foreach (var t in optimizerState.Values.Concat(trainingState.Values)) t.Dispose();
     }
 }
 
@@ -61,6 +69,7 @@ public static class Checkpoint
     private const int HashLength = 32;
     private const string ModelPrefix = "model.";
     private const string OptimizerPrefix = "optimizer.";
+    private const string TrainingStatePrefix = "state.";
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -70,10 +79,11 @@ public static class Checkpoint
     };
 
     public static void Save(string path, CheckpointInfo info, ImageClassifier model,
-        IEnumerable<(string Name, Tensor Value)>? optimizerState = null)
+        IEnumerable<(string Name, Tensor Value)>? optimizerState = null, IEnumerable<(string Name, Tensor Value)>? trainingState = null)
     {
         var tensors = model.state_dict().Select(kv => (ModelPrefix + kv.Key, kv.Value))
             .Concat((optimizerState ?? []).Select(s => (OptimizerPrefix + s.Name, s.Value)))
+            .Concat((trainingState ?? []).Select(s => (TrainingStatePrefix + s.Name, s.Value)))
             .ToList();
         AtomicFile.Write(path, stream =>
         {
@@ -109,8 +119,10 @@ public static class Checkpoint
             model.eval();
             var optimizer = tensors.Where(t => t.Key.StartsWith(OptimizerPrefix, StringComparison.Ordinal))
                 .ToDictionary(t => t.Key[OptimizerPrefix.Length..], t => t.Value);
+            var training = tensors.Where(t => t.Key.StartsWith(TrainingStatePrefix, StringComparison.Ordinal))
+                .ToDictionary(t => t.Key[TrainingStatePrefix.Length..], t => t.Value);
             foreach (var w in weights.Values) w.Dispose();
-            return new LoadedCheckpoint(info, model, optimizer);
+            return new LoadedCheckpoint(info, model, optimizer, training);
         }
         catch (VisionLabException e) when (e is not CheckpointException)
         {

@@ -11,107 +11,96 @@ using VisionLab.Training.Callbacks;
 using VisionLab.Training.Metrics;
 using VisionLab.Training.Objectives;
 using VisionLab.Training.Optimizers;
+using VisionLab.Training.Regularization;
 using VisionLab.Training.Schedules;
+using VisionLab.Training.Transfer;
+using VisionLab.Tracking.Store;
+using VisionLab.Tracking.TensorBoard;
+using VisionLab.Models.Weights;
 using static TorchSharp.torch;
 
 namespace VisionLab.Training;
 
-/// <summary>Everything one training run is asked to do. Saved as the run's <c>config.json</c>.</summary>
-public sealed record TrainingConfig
-{
-    public string Model { get; init; } = "lenet5";
-    public string Data { get; init; } = "fashion-mnist";
-    public int Epochs { get; init; } = 5;
-    public int BatchSize { get; init; } = 64;
-    public string Optimizer { get; init; } = "sgd";
-    /// <summary>Null: the optimiser's default (SGD 0.05, Adam 0.001).</summary>
-    public double? LearningRate { get; init; }
-    public double Momentum { get; init; } = 0.9;
-    public double WeightDecay { get; init; }
-    public string Schedule { get; init; } = "cosine";
-    public int Seed { get; init; } = 42;
-    public int Threads { get; init; } = TorchRuntime.DefaultThreads;
-    public string Device { get; init; } = "cpu";
-    /// <summary>Run folder; null: runs/&lt;timestamp&gt;-&lt;model&gt;.</summary>
-    public string? Out { get; init; }
-    /// <summary>Use only the first N training images (quick runs, tests).</summary>
-    public int? TrainLimit { get; init; }
-    /// <summary>Use only the first N test images.</summary>
-    public int? TestLimit { get; init; }
-    public int EvalBatchSize { get; init; } = 1000;
-    /// <summary>Train and evaluate at this height and width (bilinear resize of each batch), for
-    /// models that need larger inputs than the data's; null: the data's own size.</summary>
-    public int? ImageSize { get; init; }
-    /// <summary>Build the model with its small-input stem (<see cref="ModelOptions.SmallInput"/>).</summary>
-    public bool SmallInput { get; init; }
-    /// <summary>Training-image augmentation: for IDX data as <see cref="PixelAugmentations.Parse"/> reads
-    /// it, for image folders as <see cref="Data.Transforms.Images.TrainingAugmentation.Parse"/> does.</summary>
-    public string Augment { get; init; } = "none";
-    /// <summary>A checkpoint whose model teaches this one by knowledge distillation; null: none.</summary>
-    public string? Teacher { get; init; }
-    public double DistillTemperature { get; init; } = 4.0;
-    /// <summary>Share of the soft-target term in the loss (the rest is cross-entropy with the labels).</summary>
-    public double DistillWeight { get; init; } = 0.9;
-    /// <summary>A checkpoint of this model to start from instead of fresh weights (fine-tuning); null: none.</summary>
-    public string? InitFrom { get; init; }
-    /// <summary>Prune the model before training, as <see cref="PruningSpec.Parse"/> reads it
-    /// (usually with <see cref="InitFrom"/>: pruning, then fine-tuning); null: no pruning.</summary>
-    public string? Prune { get; init; }
-    /// <summary>Validation image folder (image-folder data only); null: keep <see cref="ValFraction"/>
-    /// of the training folder aside, stratified by class and seeded.</summary>
-    public string? Val { get; init; }
-    public double ValFraction { get; init; } = 0.2;
-    /// <summary>Seed of the share kept aside for validation; null: <see cref="Seed"/>. Fine-tuning
-    /// a folder-trained checkpoint keeps its split this way, whatever its own seed.</summary>
-    public int? SplitSeed { get; init; }
-    /// <summary>Threads decoding and augmenting image files.</summary>
-    public int Workers { get; init; } = 2;
-    /// <summary>Stop at the first unreadable image file instead of skipping it.</summary>
-    public bool Strict { get; init; }
-    /// <summary>Draw every class equally often (image folders), for imbalanced data.</summary>
-    public bool Balanced { get; init; }
-}
-
 /// <param name="Skipped">Unreadable image files the run left out.</param>
-public sealed record TrainingOutcome(RunFolder Run, RunMetrics Metrics, IReadOnlyList<SkippedSample> Skipped);
+/// <param name="RunId">The run's id in the experiment store, when one recorded it.</param>
+public sealed record TrainingOutcome(RunFolder Run, RunMetrics Metrics, IReadOnlyList<SkippedSample> Skipped, string? RunId = null);
 
 /// <summary>Turns a <see cref="TrainingConfig"/> into a finished run folder.</summary>
 public static class TrainingJob
 {
+    /// <param name="store">Where the run is recorded as it goes (<c>visionlab runs</c>); null: only in its folder.</param>
     public static TrainingOutcome Run(TrainingConfig config, IEnumerable<ITrainerCallback> observers,
-        CancellationToken cancellation = default)
+        CancellationToken cancellation = default, IExperimentStore? store = null) =>
+        Execute(config, () => RunFolder.Create(config.Out, config.Model, DateTime.Now), resume: null, observers, store, cancellation);
+
+    /// <summary>
+    /// Continues the run in <paramref name="runFolder"/> from its last checkpoint with the config saved
+    /// there: it ends with the weights the run would have had had it never stopped.
+    /// <paramref name="epochs"/> extends (or shortens) it; schedules that depend on the length then
+    /// follow the new one from here on.
+    /// </summary>
+    public static TrainingOutcome Resume(string runFolder, IEnumerable<ITrainerCallback> observers, int? epochs = null,
+        CancellationToken cancellation = default, IExperimentStore? store = null)
     {
-        var optimizerKind = OptimizerFactory.Parse(config.Optimizer);
-        var schedule = LearningRateSchedule.Parse(config.Schedule, config.Epochs);
-        if (config.Epochs < 1) throw new VisionLabException($"--epochs {config.Epochs} must be at least 1");
+        var run = RunFolder.Open(runFolder);
+        var config = ExperimentConfig.ReadJson(run.ConfigFile);
+        if (epochs is int total) config = config with { Epochs = total };
+        return Execute(config with { Out = run.Root }, () => run, resume: run, observers, store, cancellation);
+    }
+
+    /// <param name="openRun">Creates (or opens) the run folder, once everything has been checked, so
+    /// a run refused for bad settings leaves no folder behind.</param>
+    /// <param name="resume">The run to continue from its last checkpoint; null: a new run.</param>
+    private static TrainingOutcome Execute(TrainingConfig config, Func<RunFolder> openRun, RunFolder? resume,
+        IEnumerable<ITrainerCallback> observers, IExperimentStore? store, CancellationToken cancellation)
+    {
+        config.Validate();
         var pruning = config.Prune is null ? null : PruningSpec.Parse(config.Prune);
+        // A resumed run's checkpoint is already pruned: channels are gone from its shapes, and
+        // magnitude pruning's zeros are its smallest weights, so its masks come back the same.
+        if (resume is not null && pruning?.Method == PruningMethod.Channels) pruning = null;
         var modelInfo = ModelZoo.Find(config.Model);
         if (config.SmallInput) ModelZoo.RequireSmallInputStem(modelInfo);
         TorchRuntime.SetThreads(config.Threads);
         var device = TorchRuntime.ParseDevice(config.Device);
 
+        using var last = resume is null ? null : Checkpoint.Load(resume.LastCheckpoint, device);
+        if (last is not null && last.Info.Epoch >= config.Epochs)
+            throw new VisionLabException($"{resume!.Root} already completed {last.Info.Epoch} of {config.Epochs} epochs; give more --epochs to go on");
+
         var data = TrainingData.Open(config, device);
         var transform = data.Transform;
 
         TorchRuntime.Seed(config.Seed);
-        using var initial = config.InitFrom is null ? null : LoadCompatible(config.InitFrom, "starting point", config, transform, data.Classes.Count, device);
-        using var model = initial?.Model ?? ModelZoo.Create(config.Model, new ModelOptions(data.Classes.Count, transform.Channels, SmallInput: config.SmallInput));
+        using var initial = config.InitFrom is null || resume is not null ? null : LoadCompatible(config.InitFrom, "starting point", config, transform, data.Classes.Count, device);
+        using var model = last?.Model ?? initial?.Model ?? ModelZoo.Create(config.Model, new ModelOptions(data.Classes.Count, transform.Channels, SmallInput: config.SmallInput));
+        if (config.Pretrained is not null && resume is null) LoadPretrained(model, config.Pretrained);
         using var masks = pruning?.ApplyTo(model, config.Model);
-        var channelWidths = initial?.Info.ChannelWidths is not null || pruning?.Method == PruningMethod.Channels
+        var channelWidths = (last ?? initial)?.Info.ChannelWidths is not null || pruning?.Method == PruningMethod.Channels
             ? ChannelPruning.Widths(model)
             : null;
         model.to(device);
+        model.train();
         CheckInputFits(model, config.Model, transform.Input, device);
-        using var parameters = new FlatParameters(model.parameters());
-        double learningRate = config.LearningRate ?? OptimizerFactory.DefaultLearningRate(optimizerKind);
-        using var optimizer = OptimizerFactory.Create(optimizerKind, parameters, learningRate, config.Momentum, config.WeightDecay);
+
+        using var parameters = new FlatParameters(model.named_parameters());
+        using var optimizer = OptimizerFactory.Create(config.Optimizer, parameters);
+        int stepsPerEpoch = (data.Train.BatchesPerEpoch + config.AccumulateSteps - 1) / config.AccumulateSteps;
+        var schedule = ScheduleFactory.Create(config.Schedule, config.Optimizer.LearningRate(), config.Epochs, stepsPerEpoch);
+        using var ema = config.Ema is null ? null : new ExponentialMovingAverage(parameters, config.Ema, model);
+        var freezing = config.Transfer is null ? null : new BackboneFreezing(TransferLearning.HeadParameterNames(model), config.Transfer);
+        var plan = new TrainingPlan(optimizer, schedule, config.LabelSmoothing, config.ClipGradNorm, config.AccumulateSteps, ema,
+            config.EarlyStopping is null ? null : new EarlyStopping(config.EarlyStopping), freezing, config.MonitorRises());
 
         using var teacher = config.Teacher is null ? null : LoadCompatible(config.Teacher, "teacher", null, transform, data.Classes.Count, device);
         using var teacherModel = teacher?.Model;
         var objective = teacher is null ? null : new Distillation(teacher.Model, config.DistillTemperature, config.DistillWeight);
 
-        var run = RunFolder.Create(config.Out, config.Model, DateTime.Now);
-        run.WriteJson(run.ConfigFile, config with { LearningRate = learningRate, Out = run.Root });
+        var run = openRun();
+        var resolved = config with { Out = run.Root, Optimizer = config.Optimizer with { Lr = config.Optimizer.LearningRate() } };
+        var configJson = ExperimentConfig.ToJson(resolved);
+        AtomicFile.WriteAllBytes(run.ConfigFile, configJson);
+        AtomicFile.WriteAllBytes(run.ConfigYaml, System.Text.Encoding.UTF8.GetBytes(ExperimentConfig.ToYaml(resolved)));
         var recorder = new RunRecorder(run, config.Model, data.Name, data.Classes);
         var saver = new CheckpointSaver(run, epoch => new CheckpointInfo
         {
@@ -124,15 +113,71 @@ public static class TrainingJob
             Data = data.Name,
             Epoch = epoch.Epoch,
             TestAccuracy = epoch.TestAccuracy,
-            Optimizer = config.Optimizer,
+            Optimizer = config.Optimizer.Name,
             Seed = config.Seed,
             Validation = data.Validation,
             ChannelWidths = channelWidths,
         });
-        var trainer = new Trainer(model, optimizer, schedule, learningRate,
-            [saver, recorder, .. masks is null ? Array.Empty<ITrainerCallback>() : [masks], .. observers], objective);
-        trainer.Fit(data.Train, data.Test, config.Epochs, cancellation);
-        return new TrainingOutcome(run, recorder.Latest!, data.Skipped);
+        using var tensorboard = config.TensorBoard
+            ? new TensorBoardLogger(
+                config.TensorBoardDir is null ? run.TensorBoardFolder : Path.Combine(config.TensorBoardDir, Path.GetFileName(run.Root)),
+                SampleImages.Take(data.Test, 16, transform, data.Classes))
+            : null;
+        string configText = System.Text.Encoding.UTF8.GetString(configJson);
+        var tracker = store is null ? null
+            : resume is not null ? RunTracker.Continue(store, run, config.Model, data.Name, configText)
+            : RunTracker.Start(store, run, config.Model, data.Name, configText);
+        // The tracker follows the checkpoint saver, so an epoch reaches the store after its
+        // checkpoint, and precedes the observers, so a tuning pruner sees the epoch stored.
+        var trainer = new Trainer(model, plan,
+            [saver, recorder, .. masks is null ? Array.Empty<ITrainerCallback>() : [masks],
+             .. tensorboard is null ? Array.Empty<ITrainerCallback>() : [tensorboard],
+             .. tracker is null ? Array.Empty<ITrainerCallback>() : [tracker], .. observers], objective);
+        try
+        {
+            if (last is not null)
+            {
+                if (last.Info.History is not { } history || history.Count != last.Info.Epoch)
+                    throw new CheckpointException(run.LastCheckpoint, "holds no training history (written before resuming was possible); it can start a new run with --init");
+                trainer.Resume(history, last.Info.Step, last.OptimizerState, last.TrainingState);
+            }
+            trainer.Fit(data.Train, data.Test, config.Epochs, cancellation);
+        }
+        catch (Exception e)
+        {
+            tracker?.Interrupted(e);
+            throw;
+        }
+        return new TrainingOutcome(run, recorder.Latest!, data.Skipped, tracker?.RunId);
+    }
+
+    /// <summary>Transfer learning's start: every weight but the head's from a state dict, a
+    /// .safetensors file or a VisionLab checkpoint of the same architecture, whatever its classes.</summary>
+    private static void LoadPretrained(ImageClassifier model, string path)
+    {
+        if (!File.Exists(path)) throw new VisionLabException($"pretrained {path}: file not found");
+        bool isCheckpoint;
+        using (var file = File.OpenRead(path))
+        {
+            var magic = new byte[6];
+            isCheckpoint = file.Read(magic) == 6 && magic.AsSpan().SequenceEqual("VLCKPT"u8);
+        }
+        if (isCheckpoint)
+        {
+            using var loaded = Checkpoint.Load(path);
+            using var source = loaded.Model;
+            TransferLearning.LoadAllButHead(model, source.state_dict(), path);
+            return;
+        }
+        var weights = WeightsFile.Read(path);
+        try
+        {
+            TransferLearning.LoadAllButHead(model, weights, path);
+        }
+        finally
+        {
+            foreach (var w in weights.Values) w.Dispose();
+        }
     }
 
     /// <summary>A teacher or a starting point must see this run's inputs exactly: same size, channels

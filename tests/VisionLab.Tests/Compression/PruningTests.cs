@@ -133,7 +133,7 @@ public class PruningTests
         var trained = TrainingJob.Run(common with { Out = dir.File("trained") }, []);
         var tuned = TrainingJob.Run(common with
         {
-            Out = dir.File("tuned"), InitFrom = trained.Run.BestCheckpoint, Prune = "channels:0.5", LearningRate = 0.001,
+            Out = dir.File("tuned"), InitFrom = trained.Run.BestCheckpoint, Prune = "channels:0.5", Optimizer = new() { Lr = 0.001 },
         }, []);
 
         using var loaded = Checkpoint.Load(tuned.Run.LastCheckpoint);
@@ -154,7 +154,7 @@ public class PruningTests
             Model = "lenet5", Epochs = 2, TrainLimit = 4_000, TestLimit = 500, Out = dir.File("trained"),
         }, []);
         var outcome = PruningJob.Run(trained.Run.BestCheckpoint, PruningSpec.Parse("magnitude:0.8"),
-            new TrainingConfig { Epochs = 1, TrainLimit = 4_000, TestLimit = 500, LearningRate = 0.01, Out = dir.File("pruned") },
+            new TrainingConfig { Epochs = 1, TrainLimit = 4_000, TestLimit = 500, Optimizer = new() { Lr = 0.01 }, Out = dir.File("pruned") },
             TimeSpan.FromMilliseconds(50), []);
 
         Assert.Equal(["trained", "pruned", "fine-tuned"], outcome.Stages.Select(s => s.Stage));

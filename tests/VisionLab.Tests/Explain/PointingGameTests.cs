@@ -41,8 +41,7 @@ public class PointingGameTests(ITestOutputHelper output)
         var clock = Stopwatch.StartNew();
         var outcome = TrainingJob.Run(new TrainingConfig
         {
-            Model = "resnet18", Data = train, ImageSize = InputSize, Epochs = 6, BatchSize = 32, Optimizer = "adam",
-            LearningRate = 0.001, Seed = 3, Workers = 2, Out = Path.Combine(temp.Path, "run"),
+            Model = "resnet18", Data = train, ImageSize = InputSize, Epochs = 6, BatchSize = 32, Optimizer = new() { Name = "adam", Lr = 0.001 }, Seed = 3, Workers = 2, Out = Path.Combine(temp.Path, "run"),
         }, []);
         output.WriteLine($"trained resnet18 in {clock.Elapsed.TotalSeconds:F0} s ({outcome.Metrics.TrainImagesPerSecond:F0} images/s): validation accuracy by epoch " +
                          string.Join(", ", outcome.Metrics.History.Select(h => h.TestAccuracy.ToString("F3"))));

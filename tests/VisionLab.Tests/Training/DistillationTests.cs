@@ -38,7 +38,7 @@ public class DistillationTests
         var teacher = TrainingJob.Run(common with { Data = dir.File("true"), Out = dir.File("teacher") }, []);
         // The students learn at a lower rate than LeNet's default: at T = 4 the soft term's gradients
         // are up to four times the hard term's, and 0.05 with momentum makes a student diverge.
-        common = common with { LearningRate = 0.01 };
+        common = common with { Optimizer = new() { Lr = 0.01 } };
         var student = TrainingJob.Run(common with
         {
             Data = dir.File("scrambled"), Out = dir.File("student"), Seed = 4,

@@ -52,7 +52,7 @@ public class TrainingTests
         Assert.True(File.Exists(run.LastCheckpoint));
         Assert.Empty(Directory.GetFiles(run.Root, "*.tmp", SearchOption.AllDirectories));
         using var config = JsonDocument.Parse(File.ReadAllText(run.ConfigFile));
-        Assert.Equal(0.05, config.RootElement.GetProperty("learning_rate").GetDouble());
+        Assert.Equal(0.05, config.RootElement.GetProperty("optimizer").GetProperty("lr").GetDouble());
 
         using var best = Checkpoint.Load(run.BestCheckpoint);
         Assert.Equal(outcome.Metrics.BestTestAccuracy, best.Info.TestAccuracy);
@@ -96,7 +96,8 @@ public class TrainingTests
         using var model = VisionLab.Models.ModelZoo.Create("googlenet", new VisionLab.Models.ModelOptions(10, 1));
         using var parameters = new VisionLab.Training.Optimizers.FlatParameters(model.parameters());
         using var optimizer = new VisionLab.Training.Optimizers.Sgd(parameters, 0.01);
-        var trainer = new Trainer(model, optimizer, new VisionLab.Training.Schedules.ConstantSchedule(), 0.01, []);
+        var schedule = VisionLab.Training.Schedules.ScheduleFactory.Create(new() { Name = "constant" }, 0.01, 1, train.BatchesPerEpoch);
+        var trainer = new Trainer(model, new TrainingPlan(optimizer, schedule), []);
 
         trainer.Fit(train, test, 1);
 

@@ -28,7 +28,8 @@ public class TensorBoardLoggerTests
         var witness = new Witness();
         using var dir = new TempFolder();
         using var logger = new TensorBoardLogger(dir.File("tensorboard"), SampleImages.Take(test, 16, transform, data.Classes), stepInterval: 4);
-        var trainer = new Trainer(model, optimizer, LearningRateSchedule.Parse("cosine", 2), 0.05, [logger, witness]);
+        var schedule = ScheduleFactory.Create(new ScheduleSettings { Name = "cosine" }, 0.05, 2, train.BatchesPerEpoch);
+        var trainer = new Trainer(model, new TrainingPlan(optimizer, schedule), [logger, witness]);
 
         trainer.Fit(train, test, 2);
 

@@ -56,11 +56,4 @@ public class ScheduleParityTests(RecipeReference reference)
         var e = Assert.Throws<VisionLabException>(() => schedule.RateAt(6));
         Assert.Contains("outside the schedule's 6 steps", e.Message);
     }
-
-    [Fact]
-    public void The_epoch_schedule_of_the_current_trainer_still_parses()
-    {
-        Assert.Equal(0.05, LearningRateSchedule.Parse("step", 9).At(3, 0.5), 12);
-        Assert.Equal(0.5, LearningRateSchedule.Parse("cosine", 4).At(0, 0.5), 12);
-    }
 }

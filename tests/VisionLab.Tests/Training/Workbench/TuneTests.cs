@@ -1,0 +1,111 @@
+using System.Diagnostics;
+using System.Text.Json;
+using VisionLab.Tests.Support;
+using VisionLab.Tests.Tracking.Store;
+using VisionLab.Tracking.Store;
+using VisionLab.Tuning;
+using Xunit.Abstractions;
+
+namespace VisionLab.Tests.Training.Workbench;
+
+/// <summary>
+/// <c>visionlab tune</c> as a team runs it: two worker processes pointed at one PostgreSQL store
+/// share a study and together run exactly the trials asked for, each once; and alone on SQLite,
+/// with no server.
+/// </summary>
+public sealed class TuneTests(ITestOutputHelper output)
+{
+    private const string Experiment = """
+        model: lenet5
+        epochs: 2
+        batch_size: 64
+        train_limit: 384
+        test_limit: 128
+        threads: 1
+        """;
+
+    private const string Space = """
+        optimizer.lr: {type: loguniform, low: 0.005, high: 0.2}
+        label_smoothing: {type: uniform, low: 0.0, high: 0.2}
+        """;
+
+    [Fact]
+    public void Two_workers_on_one_postgresql_store_complete_a_study_of_n_distinct_trials()
+    {
+        using var server = new PostgresTestServer();
+        string url = server.NewDatabaseUrl();
+        using var dir = new TempFolder();
+        var (config, space) = WriteFiles(dir);
+        const int trials = 6;
+
+        var clock = Stopwatch.StartNew();
+        string[] Worker(int seed) => ["tune", "--config", config, "--space", space, "--trials", $"{trials}", "--store", url,
+            "--study", "shared", "--sampler", "random", "--seed", $"{seed}", "--out", dir.File("runs"), "--json"];
+        using var first = CliRunner.Start(Worker(1));
+        using var second = CliRunner.Start(Worker(1));
+        var outputs = new[] { first, second }.Select(p => (Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
+        foreach (var p in new[] { first, second })
+            Assert.True(p.WaitForExit(TimeSpan.FromMinutes(5)), "a tune worker did not finish in 5 minutes");
+        for (int i = 0; i < 2; i++)
+            Assert.True(new[] { first, second }[i].ExitCode == 0, outputs[i].Err.Result);
+        var ran = outputs.Select(o => JsonDocument.Parse(o.Out.Result).RootElement.GetProperty("ran").GetArrayLength()).ToList();
+        output.WriteLine($"workers ran {ran[0]} and {ran[1]} trials in {clock.Elapsed.TotalSeconds:F0} s");
+
+        using var store = ExperimentStore.Open(url);
+        var recorded = store.Trials("shared");
+        Assert.Equal(trials, recorded.Count);
+        Assert.Equal(Enumerable.Range(0, trials), recorded.Select(t => t.Number).Order());
+        Assert.Equal(trials, ran.Sum());
+        Assert.All(recorded, t => Assert.Contains(t.State, new[] { TrialState.Complete, TrialState.Pruned }));
+        Assert.All(recorded, t => Assert.NotNull(t.RunId));
+        Assert.Equal(trials, recorded.Select(t => t.RunId).Distinct().Count());
+        // Every trial is a run in the store, with its sampled learning rate in its config.
+        foreach (var t in recorded)
+        {
+            var run = store.Find(t.RunId!)!;
+            Assert.Contains(t.Parameters["optimizer.lr"], run.ConfigJson);
+        }
+    }
+
+    [Fact]
+    public void Sqlite_needs_no_server_and_a_larger_n_adds_only_the_difference()
+    {
+        using var dir = new TempFolder();
+        var (config, space) = WriteFiles(dir);
+        string sqlite = dir.File("study.sqlite");
+
+        var firstRun = CliRunner.Run("tune", "--config", config, "--space", space, "--trials", "2", "--store", sqlite, "--out", dir.File("runs"), "--json");
+        Assert.True(firstRun.ExitCode == 0, firstRun.Stderr);
+        var more = CliRunner.Run("tune", "--config", config, "--space", space, "--trials", "3", "--store", sqlite, "--out", dir.File("runs"), "--json");
+        Assert.True(more.ExitCode == 0, more.Stderr);
+
+        using var json = JsonDocument.Parse(more.Stdout);
+        Assert.Equal(1, json.RootElement.GetProperty("ran").GetArrayLength());
+        using var store = ExperimentStore.Open(sqlite);
+        Assert.Equal([0, 1, 2], store.Trials("exp").Select(t => t.Number).Order());
+        Assert.True(Directory.Exists(Path.Combine(dir.File("runs"), "exp-trial002")));
+    }
+
+    [Fact]
+    public void A_space_key_the_config_does_not_have_is_refused_before_any_trial()
+    {
+        using var dir = new TempFolder();
+        var (config, _) = WriteFiles(dir);
+        string space = dir.File("bad.yaml");
+        File.WriteAllText(space, "optimizer.lrr: {type: uniform, low: 0.01, high: 0.1}\n");
+
+        var result = CliRunner.Run("tune", "--config", config, "--space", space, "--trials", "2", "--store", dir.File("s.sqlite"));
+
+        Assert.Equal(1, result.ExitCode);
+        Assert.Contains("optimizer.lrr", result.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(dir.Path, "runs")));
+    }
+
+    private static (string Config, string Space) WriteFiles(TempFolder dir)
+    {
+        string config = dir.File("exp.yaml"), space = dir.File("space.yaml");
+        File.WriteAllText(config, Experiment);
+        File.WriteAllText(space, Space);
+        return (config, space);
+    }
+}
