@@ -30,7 +30,7 @@ public sealed class TuneTests(ITestOutputHelper output)
         """;
 
     [Fact]
-    public void Two_workers_on_one_postgresql_store_complete_a_study_of_n_distinct_trials()
+    public async Task Two_workers_on_one_postgresql_store_complete_a_study_of_n_distinct_trials()
     {
         using var server = new PostgresTestServer();
         string url = server.NewDatabaseUrl();
@@ -46,9 +46,12 @@ public sealed class TuneTests(ITestOutputHelper output)
         var outputs = new[] { first, second }.Select(p => (Out: p.StandardOutput.ReadToEndAsync(), Err: p.StandardError.ReadToEndAsync())).ToList();
         foreach (var p in new[] { first, second })
             Assert.True(p.WaitForExit(TimeSpan.FromMinutes(5)), "a tune worker did not finish in 5 minutes");
+        var ran = new List<int>();
         for (int i = 0; i < 2; i++)
-            Assert.True(new[] { first, second }[i].ExitCode == 0, outputs[i].Err.Result);
-        var ran = outputs.Select(o => JsonDocument.Parse(o.Out.Result).RootElement.GetProperty("ran").GetArrayLength()).ToList();
+        {
+            Assert.True(new[] { first, second }[i].ExitCode == 0, await outputs[i].Err);
+            ran.Add(JsonDocument.Parse(await outputs[i].Out).RootElement.GetProperty("ran").GetArrayLength());
+        }
         output.WriteLine($"workers ran {ran[0]} and {ran[1]} trials in {clock.Elapsed.TotalSeconds:F0} s");
 
         using var store = ExperimentStore.Open(url);
@@ -62,7 +65,7 @@ public sealed class TuneTests(ITestOutputHelper output)
         // Every trial is a run in the store, with its sampled learning rate in its config.
         foreach (var t in recorded)
         {
-            var run = store.Find(t.RunId!)!;
+            var run = store.FindRun(t.RunId!)!;
             Assert.Contains(t.Parameters["optimizer.lr"], run.ConfigJson);
         }
     }
