@@ -91,9 +91,9 @@ public sealed record TrainingConfig
     public bool Balanced { get; init; }
 
     /// <summary>Write TensorBoard event files (scalars, weight histograms, sample predictions).</summary>
-    public bool TensorBoard { get; init; }
+    public bool Tensorboard { get; init; }
     /// <summary>TensorBoard log folder: events go to &lt;it&gt;/&lt;run folder name&gt;; null: the run folder's tensorboard/.</summary>
-    public string? TensorBoardDir { get; init; }
+    public string? TensorboardDir { get; init; }
 
     /// <summary>Whether <see cref="Monitor"/> should rise.</summary>
     public bool MonitorRises() => Monitor switch

@@ -118,9 +118,9 @@ public static class TrainingJob
             Validation = data.Validation,
             ChannelWidths = channelWidths,
         });
-        using var tensorboard = config.TensorBoard
+        using var tensorboard = config.Tensorboard
             ? new TensorBoardLogger(
-                config.TensorBoardDir is null ? run.TensorBoardFolder : Path.Combine(config.TensorBoardDir, Path.GetFileName(run.Root)),
+                config.TensorboardDir is null ? run.TensorBoardFolder : Path.Combine(config.TensorboardDir, Path.GetFileName(run.Root)),
                 SampleImages.Take(data.Test, 16, transform, data.Classes))
             : null;
         string configText = System.Text.Encoding.UTF8.GetString(configJson);

@@ -168,14 +168,17 @@ public sealed class ExperimentConfigTests
             schedule: {name: onecycle}
             """);
 
-        var first = CliRunner.Run("train", "--config", path, "--epochs", "1", "--set", "batch_size=32", "--out", dir.File("first"), "--json");
+        var first = CliRunner.Run("train", "--config", path, "--epochs", "1", "--set", "batch_size=32", "--out", dir.File("first"),
+            "--tensorboard", "--json");
         Assert.True(first.ExitCode == 0, first.Stderr);
+        Assert.Single(Directory.GetFiles(Path.Combine(dir.File("first"), "tensorboard"), "events.out.tfevents.*"));
         var saved = ExperimentConfig.Load(Path.Combine(dir.File("first"), "config.yaml"), []);
         Assert.Equal(1, saved.Epochs);
         Assert.Equal(32, saved.BatchSize);
         Assert.Equal("adamw", saved.Optimizer.Name);
         Assert.Equal(0.001, saved.Optimizer.Lr);
         Assert.Equal(0.01, saved.Optimizer.WeightDecay);
+        Assert.True(saved.Tensorboard);
 
         var again = CliRunner.Run("train", "--config", Path.Combine(dir.File("first"), "config.yaml"), "--out", dir.File("again"), "--json");
         Assert.True(again.ExitCode == 0, again.Stderr);
