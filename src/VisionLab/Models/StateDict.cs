@@ -8,9 +8,14 @@ namespace VisionLab.Models;
 /// </summary>
 public static class StateDict
 {
-    public static void LoadStrict(nn.Module module, IReadOnlyDictionary<string, Tensor> weights, string source)
+    /// <param name="except">Tensors left as they are and not looked for in <paramref name="weights"/>
+    /// (a new head, when the rest comes from a model trained for other classes).</param>
+    public static void LoadStrict(nn.Module module, IReadOnlyDictionary<string, Tensor> weights, string source,
+        IReadOnlySet<string>? except = null)
     {
-        var expected = module.state_dict();
+        bool Loaded(string key) => except?.Contains(key) != true;
+        var expected = module.state_dict().Where(kv => Loaded(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
+        weights = weights.Where(kv => Loaded(kv.Key)).ToDictionary(kv => kv.Key, kv => kv.Value);
         var missing = expected.Keys.Where(k => !weights.ContainsKey(k)).ToList();
         var unexpected = weights.Keys.Where(k => !expected.ContainsKey(k)).ToList();
         var misshapen = expected.Where(kv => weights.TryGetValue(kv.Key, out var w) && !w.shape.SequenceEqual(kv.Value.shape))
@@ -22,7 +27,8 @@ public static class StateDict
             if (missing.Count > 0) parts.Add($"missing keys: {List(missing)}");
             if (unexpected.Count > 0) parts.Add($"unexpected keys: {List(unexpected)}");
             if (misshapen.Count > 0) parts.Add($"wrong shapes: {List(misshapen)}");
-            throw new VisionLabException($"{source} does not fit {module.GetName()}; {string.Join("; ", parts)}");
+            string what = except is { Count: > 0 } ? $"the backbone of {module.GetName()}" : module.GetName();
+            throw new VisionLabException($"{source} does not fit {what}; {string.Join("; ", parts)}");
         }
         using var _ = no_grad();
         foreach (var (name, target) in expected)

@@ -63,25 +63,8 @@ public static class TransferLearning
     public static IReadOnlyList<string> LoadAllButHead(ImageClassifier model, IReadOnlyDictionary<string, Tensor> weights, string source)
     {
         var head = HeadParameterNames(model).ToHashSet();
-        var expected = model.state_dict();
-        var backbone = expected.Where(kv => !head.Contains(kv.Key)).ToList();
-        var missing = backbone.Where(kv => !weights.ContainsKey(kv.Key)).Select(kv => kv.Key).ToList();
-        var unexpected = weights.Keys.Where(k => !expected.ContainsKey(k)).ToList();
-        var misshapen = backbone.Where(kv => weights.TryGetValue(kv.Key, out var w) && !w.shape.SequenceEqual(kv.Value.shape))
-            .Select(kv => $"{kv.Key} [{string.Join(", ", weights[kv.Key].shape)}] where the model has [{string.Join(", ", kv.Value.shape)}]")
-            .ToList();
-        if (missing.Count + unexpected.Count + misshapen.Count > 0)
-        {
-            var parts = new List<string>();
-            if (missing.Count > 0) parts.Add($"missing keys: {List(missing)}");
-            if (unexpected.Count > 0) parts.Add($"unexpected keys: {List(unexpected)}");
-            if (misshapen.Count > 0) parts.Add($"wrong shapes: {List(misshapen)}");
-            throw new VisionLabException($"{source} does not fit the backbone of {model.GetName()}; {string.Join("; ", parts)}");
-        }
-        using var _ = no_grad();
-        foreach (var (name, target) in backbone)
-            target.copy_(weights[name]);
-        return expected.Keys.Where(head.Contains).ToList();
+        StateDict.LoadStrict(model, weights, source, except: head);
+        return model.state_dict().Keys.Where(head.Contains).ToList();
     }
 
     /// <summary>The layer owning the last of <paramref name="parameterNames"/>, checked to be a classifier layer for the model's classes.</summary>
@@ -103,7 +86,4 @@ public static class TransferLearning
                 (outputs < 0 ? "" : $" with {outputs} outputs") + $", not a classifier for its {model.NumClasses} classes");
         return owner;
     }
-
-    private static string List(IReadOnlyList<string> items) =>
-        items.Count <= 8 ? string.Join(", ", items) : string.Join(", ", items.Take(8)) + $" and {items.Count - 8} more";
 }
