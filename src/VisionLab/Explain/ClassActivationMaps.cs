@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 
 namespace VisionLab.Explain;
@@ -59,11 +60,11 @@ public sealed class GradCamPlusPlus : ClassActivationMap
     protected override Tensor Compute(ExplainContext context, Tensor image, int classIndex)
     {
         var (maps, g) = MapsAndGradients(context, image, classIndex);
-        var g2 = g.pow(2);
+        var g2 = g * g; // not g.pow(2), whose 2 would be a Scalar left to the finalizer (see HeldScalars)
         var g3 = g2 * g;
         var sumMaps = maps.sum([2, 3], keepdim: true);
-        var alpha = g2 / (2 * g2 + sumMaps * g3 + 1e-7);
-        alpha = where(g.ne(0), alpha, zeros_like(alpha));
+        var alpha = g2 / g2.Times(2).Plus(sumMaps * g3).Plus(1e-7);
+        alpha = where(g.NotEqualTo(0), alpha, zeros_like(alpha));
         return WeightedSum(maps, (g.relu() * alpha).sum([2, 3]));
     }
 }
@@ -77,7 +78,7 @@ public sealed class XGradCam : ClassActivationMap
     protected override Tensor Compute(ExplainContext context, Tensor image, int classIndex)
     {
         var (maps, g) = MapsAndGradients(context, image, classIndex);
-        var weights = (g * maps).sum([2, 3]) / (maps.sum([2, 3]) + 1e-7);
+        var weights = (g * maps).sum([2, 3]) / maps.sum([2, 3]).Plus(1e-7);
         return WeightedSum(maps, weights);
     }
 }
@@ -154,7 +155,7 @@ public sealed class ScoreCam(int batchSize = 32) : ClassActivationMap
         var upsampled = nn.functional.interpolate(maps, [image.shape[2], image.shape[3]], mode: InterpolationMode.Bilinear, align_corners: false)[0];
         var flat = upsampled.reshape(channels, -1);
         var (low, high) = (flat.amin([1], keepdim: true), flat.amax([1], keepdim: true));
-        var masks = ((flat - low) / (high - low).clamp_min(1e-7)).reshape(channels, 1, image.shape[2], image.shape[3]);
+        var masks = ((flat - low) / (high - low).AtLeast(1e-7)).reshape(channels, 1, image.shape[2], image.shape[3]);
         var scores = new List<Tensor>();
         for (long start = 0; start < channels; start += batchSize)
         {
@@ -193,11 +194,13 @@ public sealed class AblationCam(int batchSize = 64) : ClassActivationMap
             var logits = context.Layer.LogitsWithEditedMaps(image, grid =>
             {
                 // n copies of the maps, copy i with channel start + i zeroed.
-                var keep = ones(n, channels, 1, 1, dtype: grid.dtype, device: grid.device);
-                keep.index_put_(0f, arange(n), arange(start, start + n), zeros(n, dtype: ScalarType.Int64), zeros(n, dtype: ScalarType.Int64));
-                return grid.expand(n, -1, -1, -1) * keep;
+                var keep = Enumerable.Repeat(1f, (int)(n * channels)).ToArray();
+                for (long i = 0; i < n; i++) keep[i * channels + start + i] = 0;
+                return grid.expand(n, -1, -1, -1) * tensor(keep, [n, channels, 1, 1]).to(grid.dtype, grid.device);
             });
-            drops.Add(((score - logits.select(1, classIndex)) / (Math.Abs(score) + 1e-7)).MoveToOuterDisposeScope());
+            // (score − logit) / |score|: the share of the score lost.
+            var lost = logits.select(1, classIndex).Minus(score).neg();
+            drops.Add(lost.DividedBy(Math.Abs(score) + 1e-7).MoveToOuterDisposeScope());
         }
         return WeightedSum(maps, cat(drops, 0).unsqueeze(0));
     }

@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using TorchSharp;
 using VisionLab.Models;
 using static TorchSharp.torch;
@@ -133,8 +134,7 @@ public static class Faithfulness
         Check(model, image, classIndex);
         using var scope = NewDisposeScope();
         int height = (int)image.shape[2], width = (int)image.shape[3], pixels = height * width;
-        var rank = Ranks(map, height, width, image.device);
-        if (!mostRelevantFirst) rank = pixels - 1 - rank;
+        var rank = Ranks(map, height, width, image.device, mostRelevantFirst);
         var counts = options.RoadPercentages.Select(p => (long)Math.Round(p / 100.0 * pixels)).ToArray();
         var removed = rank.reshape(1, height, width).lt(tensor(counts, device: image.device).reshape(-1, 1, 1));
         using var generator = new Generator((ulong)options.Seed);
@@ -156,7 +156,7 @@ public static class Faithfulness
         using var scope = NewDisposeScope();
         var values = Upsampled(map, (int)image.shape[2], (int)image.shape[3], image.device).relu();
         double max = values.max().item<float>();
-        var mask = max > 0 ? values / max : zeros_like(values);
+        var mask = max > 0 ? values.DividedBy(max) : zeros_like(values);
         return Probabilities(model, image * mask.reshape(1, 1, image.shape[2], image.shape[3]), classIndex, 1).Probabilities[0];
     }
 
@@ -183,13 +183,14 @@ public static class Faithfulness
     }
 
     /// <summary>Each pixel's place (0 = most salient) in the map's order, upsampled to the image;
-    /// ties keep reading order, so a flat map removes row by row.</summary>
-    private static Tensor Ranks(SaliencyMap map, int height, int width, Device device)
+    /// ties keep reading order, so a flat map removes row by row. Least relevant first, the order
+    /// is exactly reversed (0 = least salient).</summary>
+    private static Tensor Ranks(SaliencyMap map, int height, int width, Device device, bool mostRelevantFirst = true)
     {
         float[] values = ResizedValues(map, height, width);
         var order = Enumerable.Range(0, values.Length).OrderByDescending(i => values[i]).ToArray();
         var rank = new long[values.Length];
-        for (int place = 0; place < order.Length; place++) rank[order[place]] = place;
+        for (int place = 0; place < order.Length; place++) rank[order[place]] = mostRelevantFirst ? place : order.Length - 1 - place;
         return tensor(rank, [height, width], device: device);
     }
 

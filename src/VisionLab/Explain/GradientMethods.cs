@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using TorchSharp;
 using VisionLab.Models;
 using static TorchSharp.torch;
@@ -99,20 +100,20 @@ public sealed class SmoothGrad : IExplanationMethod
     {
         InputGradients.CheckImage(Name, image);
         using var scope = NewDisposeScope();
-        double sigma = noiseLevel * (image.max() - image.min()).ToDouble();
+        double sigma = noiseLevel * (image.max() - image.min()).ItemAsDouble();
         using var generator = new Generator(seed);
-        var noise = (randn([samples, image.shape[1], image.shape[2], image.shape[3]], ScalarType.Float32, generator: generator) * sigma)
+        var noise = randn([samples, image.shape[1], image.shape[2], image.shape[3]], ScalarType.Float32, generator: generator).Times(sigma)
             .to(image.dtype, image.device);
         var total = zeros([image.shape[2], image.shape[3]], image.dtype, image.device);
         for (int start = 0; start < samples; start += batchSize)
         {
             using var batch = NewDisposeScope();
             int n = Math.Min(batchSize, samples - start);
-            var gradients = InputGradients.Of(context.Model, image + noise.narrow(0, start, n), classIndex);
+            var gradients = InputGradients.Of(context.Model, image.Plus(noise.narrow(0, start, n)), classIndex);
             // sum([0]), not sum(0): a literal 0 converts to ScalarType and would pick sum(dtype).
-            total.add_(gradients.abs().amax([1]).sum([0]));
+            total.PlusInPlace(gradients.abs().amax([1]).sum([0]));
         }
-        return SaliencyMap.From(total / samples);
+        return SaliencyMap.From(total.DividedBy(samples));
     }
 }
 
@@ -169,8 +170,8 @@ public sealed class IntegratedGradients : IExplanationMethod
             int n = Math.Min(batchSize, steps - start);
             var alphas = tensor(nodes[start..(start + n)], [n, 1, 1, 1]).to(image.dtype, image.device);
             var w = tensor(weights[start..(start + n)], [n, 1, 1, 1]).to(image.dtype, image.device);
-            var gradients = InputGradients.Of(context.Model, baseline + alphas * difference, classIndex);
-            averageGradient.add_((gradients * w).sum([0], keepdim: true));
+            var gradients = InputGradients.Of(context.Model, baseline.Plus(alphas * difference), classIndex);
+            averageGradient.PlusInPlace((gradients * w).sum([0], keepdim: true));
         }
         return SaliencyMap.From((difference * averageGradient).sum([1])[0]);
     }

@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using System.Numerics;
 using System.Runtime.InteropServices;
 using static TorchSharp.torch;
@@ -62,7 +63,7 @@ public sealed class NoisyLinearImputation(double noise = 0.01)
         using var scope = NewDisposeScope();
         using var _ = no_grad();
         var values = images.detach().to(ScalarType.Float64, CPU).contiguous().data<double>().ToArray();
-        var mask = removed.ne(0).to(CPU).contiguous().data<bool>().ToArray();
+        var mask = removed.to(ScalarType.Bool, CPU).contiguous().data<bool>().ToArray();
         int plane = height * width;
         Parallel.For(0, n, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, get_num_threads()) }, i =>
             Fill(values.AsSpan(i * channels * plane, channels * plane), mask.AsSpan(i * plane, plane), channels, height, width));
@@ -71,7 +72,7 @@ public sealed class NoisyLinearImputation(double noise = 0.01)
         if (Noise > 0)
         {
             var r = tensor(mask, [n, 1, height, width]).to(ScalarType.Float64);
-            filled = filled + r * (Noise * randn(filled.shape, ScalarType.Float64, generator: generator));
+            filled = filled.Plus(r * randn(filled.shape, ScalarType.Float64, generator: generator).Times(Noise));
         }
         return filled.to(images.dtype, images.device).MoveToOuterDisposeScope();
     }

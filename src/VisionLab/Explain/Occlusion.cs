@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -54,7 +55,7 @@ public sealed class Occlusion : IExplanationMethod
         using var scope = NewDisposeScope();
         var logits = model.call(image);
         InputGradients.CheckClass(classIndex, logits.shape[1]);
-        double probability = nn.functional.softmax(logits, 1)[0, classIndex].ToDouble();
+        double probability = nn.functional.softmax(logits, 1)[0, classIndex].ItemAsDouble();
 
         var dropSum = new double[height * width];
         var covered = new int[height * width];

@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using TorchSharp;
 using TorchSharp.Modules;
 using VisionLab.Models.Blocks;
@@ -47,7 +48,7 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
             using var scope = NewDisposeScope();
             var y = GuidedRelu.Relu(bn1.call(conv1.call(x)));
             y = bn2.call(conv2.call(y));
-            y = y.add_(downsample is null ? x : downsample.call(x));
+            y = y.PlusInPlace(downsample is null ? x : downsample.call(x));
             return GuidedRelu.ReluInPlace(y).MoveToOuterDisposeScope();
         }
     }
@@ -90,7 +91,7 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
             var y = GuidedRelu.Relu(bn1.call(conv1.call(x)));
             y = GuidedRelu.Relu(bn2.call(conv2.call(y)));
             y = bn3.call(conv3.call(y));
-            y = y.add_(downsample is null ? x : downsample.call(x));
+            y = y.PlusInPlace(downsample is null ? x : downsample.call(x));
             return GuidedRelu.ReluInPlace(y).MoveToOuterDisposeScope();
         }
     }

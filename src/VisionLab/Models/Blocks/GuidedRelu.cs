@@ -99,6 +99,8 @@ public static class GuidedRelu
         // in-place operations on it cannot reach the rectifier's saved result.
         public override Tensor forward(autograd.AutogradContext ctx, params object[] vars) => ((Tensor)vars[0]).clone();
 
-        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput) => [gradOutput.clamp_min(0)];
+        // relu rather than clamp_min(0), which are the same function: TorchSharp would pass the 0 as a
+        // Scalar that a garbage collection on another thread can free while libtorch still reads it.
+        public override List<Tensor> backward(autograd.AutogradContext ctx, Tensor gradOutput) => [gradOutput.relu()];
     }
 }
