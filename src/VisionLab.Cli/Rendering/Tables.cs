@@ -32,4 +32,28 @@ public static class Tables
             table.AddRow(Markup.Escape(s.Class), $"{s.Precision:P1}", $"{s.Recall:P1}", $"{s.F1:F3}", $"{s.Support:N0}");
         return table;
     }
+
+    /// <summary>The per-class table with sklearn's summary rows under it: accuracy, macro and weighted averages.</summary>
+    public static Table Classification(ClassificationReport report)
+    {
+        var table = PerClass(report.PerClass);
+        table.AddEmptyRow();
+        table.AddRow("[bold]accuracy[/]", "", "", $"{report.Accuracy:F3}", $"{report.Support:N0}");
+        foreach (var (name, average) in new[] { ("macro avg", report.MacroAverage), ("weighted avg", report.WeightedAverage) })
+            table.AddRow($"[bold]{name}[/]", $"{average.Precision:P1}", $"{average.Recall:P1}", $"{average.F1:F3}", $"{average.Support:N0}");
+        return table;
+    }
+
+    /// <summary>The most frequent mistakes: true class → predicted class, how many, and their share of the true class.</summary>
+    public static Table MostConfused(IReadOnlyList<ConfusedPair> pairs)
+    {
+        var table = new Table().Border(TableBorder.Rounded).Title("[bold]Most confused (true → predicted)[/]");
+        table.AddColumn("true class");
+        table.AddColumn("predicted as");
+        table.AddColumn(new TableColumn("images").RightAligned());
+        table.AddColumn(new TableColumn("of true class").RightAligned());
+        foreach (var p in pairs)
+            table.AddRow(Markup.Escape(p.TrueClass), Markup.Escape(p.PredictedClass), $"{p.Count:N0}", $"{p.ShareOfTrueClass:P1}");
+        return table;
+    }
 }

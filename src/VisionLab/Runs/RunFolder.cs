@@ -22,7 +22,11 @@ public sealed class RunFolder
     /// <summary>TensorBoard event files (<c>train --tensorboard</c>); <c>tensorboard --logdir runs</c> finds every run's.</summary>
     public string TensorBoardFolder => Path.Combine(Root, "tensorboard");
     public string CurvesImage => Path.Combine(Root, "curves.png");
-    public string ConfusionMatrixImage => Path.Combine(Root, "confusion_matrix.png");
+    public string ConfusionMatrixImage => Path.Combine(Root, Reporting.EvaluationReport.ConfusionMatrixFile);
+    /// <summary>The latest evaluation in full (top-5, classification report, every mistake).</summary>
+    public string EvaluationFile => Path.Combine(Root, Reporting.EvaluationReport.JsonFile);
+    /// <summary>The latest evaluation's most confident mistakes as a picture grid.</summary>
+    public string MisclassifiedImage => Path.Combine(Root, Reporting.EvaluationReport.MisclassifiedFile);
     /// <summary>Before-and-after figures of a pruned model (written by <c>visionlab prune</c>).</summary>
     public string PruningReport => Path.Combine(Root, "pruning.json");
 

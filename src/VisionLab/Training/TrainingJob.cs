@@ -101,7 +101,7 @@ public static class TrainingJob
         var configJson = ExperimentConfig.ToJson(resolved);
         AtomicFile.WriteAllBytes(run.ConfigFile, configJson);
         AtomicFile.WriteAllBytes(run.ConfigYaml, System.Text.Encoding.UTF8.GetBytes(ExperimentConfig.ToYaml(resolved)));
-        var recorder = new RunRecorder(run, config.Model, data.Name, data.Classes);
+        var recorder = new RunRecorder(run, config.Model, data.Name, data.Classes, transform);
         var saver = new CheckpointSaver(run, epoch => new CheckpointInfo
         {
             Model = config.Model,

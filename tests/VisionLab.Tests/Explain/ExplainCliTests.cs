@@ -14,30 +14,16 @@ namespace VisionLab.Tests.Explain;
 /// bare torchvision-style weights (ImageNet's transform), with several methods or classes, and with
 /// one clear line and a non-zero exit for every kind of bad input.
 /// </summary>
-public sealed class ExplainCliTests : IClassFixture<ExplainCliTests.TinyCheckpoint>
+public sealed class ExplainCliTests : IClassFixture<TinyLeNetRun>
 {
-    private readonly TinyCheckpoint run;
+    private readonly TinyLeNetRun run;
+    private readonly string trouser;
 
-    public ExplainCliTests(TinyCheckpoint run) => this.run = run;
-
-    /// <summary>A LeNet-5 trained for one short epoch on Fashion-MNIST, and a test item as a PNG.</summary>
-    public sealed class TinyCheckpoint : IDisposable
+    public ExplainCliTests(TinyLeNetRun run)
     {
-        public TinyCheckpoint()
-        {
-            var train = CliRunner.Run("train", "--model", "lenet5", "--data", "fashion-mnist", "--epochs", "1",
-                "--train-limit", "2000", "--test-limit", "200", "--out", Folder.File("run"), "--json");
-            Assert.True(train.ExitCode == 0, train.Stderr);
-            Checkpoint = Path.Combine(Folder.Path, "run", "checkpoints", "best.ckpt");
-            Image = Folder.File("trouser.png");
-            ExplainImages.WriteFashionMnistPng(Image, 2);
-        }
-
-        public TempFolder Folder { get; } = new();
-        public string Checkpoint { get; }
-        public string Image { get; }
-
-        public void Dispose() => Folder.Dispose();
+        this.run = run;
+        trouser = run.Folder.File("trouser.png");
+        if (!File.Exists(trouser)) ExplainImages.WriteFashionMnistPng(trouser, 2);
     }
 
     [Fact]
@@ -45,7 +31,7 @@ public sealed class ExplainCliTests : IClassFixture<ExplainCliTests.TinyCheckpoi
     {
         string output = Path.Combine(run.Folder.Path, "gradcam");
 
-        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, "--method", "gradcam", "--out", output, "--json");
+        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, trouser, "--method", "gradcam", "--out", output, "--json");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var png = SKBitmap.Decode(Path.Combine(output, "trouser.gradcam.png"));
@@ -71,7 +57,7 @@ public sealed class ExplainCliTests : IClassFixture<ExplainCliTests.TinyCheckpoi
     {
         string output = Path.Combine(run.Folder.Path, "compare");
 
-        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, "--methods", "gradcam,layercam", "--out", output);
+        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, trouser, "--methods", "gradcam,layercam", "--out", output);
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         foreach (string method in new[] { "gradcam", "layercam" })
@@ -92,7 +78,7 @@ public sealed class ExplainCliTests : IClassFixture<ExplainCliTests.TinyCheckpoi
     {
         string output = Path.Combine(run.Folder.Path, "top3");
 
-        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, "--top-k", "3", "--out", output, "--json");
+        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, trouser, "--top-k", "3", "--out", output, "--json");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
         using var json = JsonDocument.Parse(result.Stdout);
@@ -139,7 +125,7 @@ public sealed class ExplainCliTests : IClassFixture<ExplainCliTests.TinyCheckpoi
         ExplainImages.WriteFashionMnistPng(second, 0);
         string output = Path.Combine(run.Folder.Path, "evaluate");
 
-        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, second, "--methods", "gradcam,eigencam",
+        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, trouser, second, "--methods", "gradcam,eigencam",
             "--evaluate", "--evaluate-steps", "7", "--out", output, "--json");
 
         Assert.True(result.ExitCode == 0, result.Stderr);
@@ -172,14 +158,14 @@ public sealed class ExplainCliTests : IClassFixture<ExplainCliTests.TinyCheckpoi
     [Fact]
     public void An_unknown_layer_lists_the_valid_names()
     {
-        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, "--layer", "conv9", "--out", run.Folder.File("bad"));
+        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, trouser, "--layer", "conv9", "--out", run.Folder.File("bad"));
         AssertFailsWith(result, "no layer 'conv9'", "conv1, conv2");
     }
 
     [Fact]
     public void A_class_out_of_range_names_the_valid_range()
     {
-        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, "--class", "10", "--out", run.Folder.File("bad"));
+        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, trouser, "--class", "10", "--out", run.Folder.File("bad"));
         AssertFailsWith(result, "class 10 is out of range", "0 to 9");
     }
 
@@ -188,7 +174,7 @@ public sealed class ExplainCliTests : IClassFixture<ExplainCliTests.TinyCheckpoi
     {
         string notes = run.Folder.File("notes.png");
         File.WriteAllText(notes, "not an image");
-        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, notes, "--out", run.Folder.File("bad"));
+        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, trouser, notes, "--out", run.Folder.File("bad"));
         AssertFailsWith(result, notes, "not an image");
     }
 
@@ -196,24 +182,24 @@ public sealed class ExplainCliTests : IClassFixture<ExplainCliTests.TinyCheckpoi
     public void A_missing_checkpoint_is_named()
     {
         string missing = run.Folder.File("missing.ckpt");
-        var result = CliRunner.Run("explain", "--checkpoint", missing, run.Image, "--out", run.Folder.File("bad"));
+        var result = CliRunner.Run("explain", "--checkpoint", missing, trouser, "--out", run.Folder.File("bad"));
         AssertFailsWith(result, missing, "file not found");
     }
 
     [Fact]
     public void An_unknown_method_lists_the_methods()
     {
-        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, "--method", "gradcan", "--out", run.Folder.File("bad"));
+        var result = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, trouser, "--method", "gradcan", "--out", run.Folder.File("bad"));
         AssertFailsWith(result, "unknown explanation method 'gradcan'", "gradcam++");
     }
 
     [Fact]
     public void Conflicting_options_are_refused_before_any_work()
     {
-        var both = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, run.Image, "--class", "1", "--top-k", "2", "--out", run.Folder.File("bad"));
+        var both = CliRunner.Run("explain", "--checkpoint", run.Checkpoint, trouser, "--class", "1", "--top-k", "2", "--out", run.Folder.File("bad"));
         Assert.Equal(2, both.ExitCode);
         Assert.Contains("--class or --top-k", both.Stderr);
-        var untrained = CliRunner.Run("explain", "--model", "resnet18", run.Image, "--out", run.Folder.File("bad"));
+        var untrained = CliRunner.Run("explain", "--model", "resnet18", trouser, "--out", run.Folder.File("bad"));
         Assert.Equal(2, untrained.ExitCode);
         Assert.Contains("--model needs --weights", untrained.Stderr);
         Assert.False(Directory.Exists(run.Folder.File("bad")));

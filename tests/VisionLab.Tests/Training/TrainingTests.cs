@@ -43,11 +43,16 @@ public class TrainingTests
         foreach (string field in new[] { "precision", "recall", "f1" })
             Assert.InRange(perClass[1].GetProperty(field).GetDouble(), 0.0, 1.0);
 
-        foreach (string image in new[] { run.CurvesImage, run.ConfusionMatrixImage })
+        foreach (string image in new[] { run.CurvesImage, run.ConfusionMatrixImage, run.MisclassifiedImage })
         {
             using var bitmap = SKBitmap.Decode(image);
             Assert.True(bitmap is { Width: > 400, Height: > 300 }, $"{image} is not a readable chart");
         }
+        Assert.Equal(outcome.Metrics.Top5Accuracy, root.GetProperty("top5_accuracy").GetDouble());
+        Assert.True(outcome.Metrics.Top5Accuracy >= outcome.Metrics.TestAccuracy);
+        using var evaluation = JsonDocument.Parse(File.ReadAllText(run.EvaluationFile));
+        Assert.Equal(outcome.Metrics.TestAccuracy, evaluation.RootElement.GetProperty("top1_accuracy").GetDouble());
+        Assert.Equal(36, evaluation.RootElement.GetProperty("misclassified_shown").GetArrayLength());
         Assert.True(File.Exists(run.BestCheckpoint));
         Assert.True(File.Exists(run.LastCheckpoint));
         Assert.Empty(Directory.GetFiles(run.Root, "*.tmp", SearchOption.AllDirectories));

@@ -1,7 +1,6 @@
 using VisionLab.Data;
 using VisionLab.Data.Images;
 using VisionLab.Data.Transforms;
-using VisionLab.Data.Transforms.Images;
 using VisionLab.Reporting;
 using static TorchSharp.torch;
 
@@ -14,17 +13,13 @@ namespace VisionLab.Tracking.TensorBoard;
 /// </summary>
 public sealed class SampleImages : IDisposable
 {
-    /// <summary>Smallest width or height a picture is shown at: 28-pixel Fashion-MNIST images are
-    /// enlarged (nearest neighbour, whole multiples) so they can be seen and their captions fit.</summary>
-    private const int MinimumShownSize = 144;
-
     /// <summary>How far <see cref="Take"/> reads into a split looking for every class: far enough for
     /// the first images of a folder sorted by class, short of decoding all of a large one.</summary>
     private const int ScanLimit = 1_000;
 
     private readonly Tensor images;
     private readonly float[] pixels;
-    private readonly ToTensorNormalize display;
+    private readonly InputPictures pictures;
     private readonly int[] labels;
 
     /// <param name="images">N×C×H×W, normalised as <paramref name="transform"/> prepares images; copied.</param>
@@ -47,7 +42,7 @@ public sealed class SampleImages : IDisposable
         this.labels = [.. labels];
         Classes = classes;
         Transform = transform;
-        display = new ToTensorNormalize(transform.Mean, transform.Std);
+        pictures = new InputPictures(transform);
     }
 
     public int Count => labels.Length;
@@ -130,15 +125,13 @@ public sealed class SampleImages : IDisposable
         if (predicted.Count != Count || probability.Count != Count)
             throw new ArgumentException($"{predicted.Count} predictions and {probability.Count} probabilities for {Count} sample images");
         var input = Transform.Input;
-        int scale = Math.Max(1, (MinimumShownSize + Math.Max(input.Height, input.Width) - 1) / Math.Max(input.Height, input.Width));
         var cells = new List<(ByteImage, string)>();
         try
         {
             for (int i = 0; i < Count; i++)
             {
-                using var image = display.Read(pixels.AsSpan(i * input.Elements, input.Elements), input.Height, input.Width);
                 string guess = $"{ClassName(predicted[i])} {probability[i] * 100:0}%";
-                cells.Add((Enlarge(image, scale), predicted[i] == labels[i] ? guess : $"{guess} ≠ {Classes[labels[i]]}"));
+                cells.Add((pictures.Render(pixels.AsSpan(i * input.Elements, input.Elements)), predicted[i] == labels[i] ? guess : $"{guess} ≠ {Classes[labels[i]]}"));
             }
             return ImageGrid.RenderPng(cells, (int)Math.Ceiling(Math.Sqrt(Count)), title);
         }
@@ -152,19 +145,4 @@ public sealed class SampleImages : IDisposable
 
     // A model with more outputs than named classes can still predict an unnamed one.
     private string ClassName(int index) => index < Classes.Count ? Classes[index] : $"class {index}";
-
-    /// <summary>Each pixel repeated <paramref name="scale"/> times across and down: sharp pixels, as
-    /// a small image should look when enlarged to be inspected.</summary>
-    private static ByteImage Enlarge(ByteImage image, int scale)
-    {
-        var large = ByteImage.Create(image.Width * scale, image.Height * scale, image.Channels);
-        int channels = image.Channels;
-        for (int y = 0; y < large.Height; y++)
-        {
-            var source = image.Row(y / scale);
-            var row = large.Row(y);
-            for (int x = 0; x < large.Width; x++) source.Slice(x / scale * channels, channels).CopyTo(row.Slice(x * channels, channels));
-        }
-        return large;
-    }
 }

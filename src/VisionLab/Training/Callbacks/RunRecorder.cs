@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VisionLab.Data.Transforms;
 using VisionLab.Reporting;
 using VisionLab.Runs;
 using VisionLab.Training.Metrics;
@@ -6,10 +7,13 @@ using VisionLab.Training.Metrics;
 namespace VisionLab.Training.Callbacks;
 
 /// <summary>
-/// Keeps the run folder current after every epoch — metrics.json, curves.png and
-/// confusion_matrix.png — so an interrupted run still leaves its history behind.
+/// Keeps the run folder current after every epoch — metrics.json, curves.png and the latest
+/// evaluation (evaluation.json, confusion_matrix.png, misclassified.png; see <see cref="EvaluationReport"/>)
+/// — so an interrupted run still leaves its history behind.
 /// </summary>
-public sealed class RunRecorder(RunFolder run, string model, string data, IReadOnlyList<string> classes) : ITrainerCallback
+/// <param name="transform">How the evaluated images were prepared: it turns the misclassified ones back into pictures.</param>
+public sealed class RunRecorder(RunFolder run, string model, string data, IReadOnlyList<string> classes, EvalTransform transform)
+    : ITrainerCallback
 {
     private readonly Stopwatch wall = Stopwatch.StartNew();
 
@@ -25,7 +29,6 @@ public sealed class RunRecorder(RunFolder run, string model, string data, IReadO
             wall.Elapsed.TotalSeconds);
         run.WriteJson(run.MetricsFile, Latest);
         AtomicFile.WriteAllBytes(run.CurvesImage, TrainingCurves.RenderPng(trainer.History, $"{model} on {data}"));
-        AtomicFile.WriteAllBytes(run.ConfusionMatrixImage, ConfusionMatrixChart.RenderPng(evaluation.Confusion, classes,
-            $"{model} on {data}, epoch {result.Epoch}: test accuracy {result.TestAccuracy:P2}"));
+        EvaluationReport.Write(run.Root, evaluation, classes, transform, model, data, $"{model} on {data}, epoch {result.Epoch}");
     }
 }

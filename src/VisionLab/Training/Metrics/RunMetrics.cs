@@ -21,10 +21,26 @@ public sealed record RunMetrics
     public required IReadOnlyList<string> Classes { get; init; }
     public required long[][] ConfusionMatrix { get; init; }
 
+    /// <summary>Top-5 accuracy of the last evaluation (k = <see cref="TopK"/>: 5, or the number of
+    /// classes when fewer); null when that evaluation did not measure it.</summary>
+    public double? Top5Accuracy { get; init; }
+
+    public int? TopK { get; init; }
+
+    /// <summary>Mean of the per-class F1 scores of the last evaluation (see <see cref="ClassificationReport"/>).</summary>
+    public double? MacroF1 { get; init; }
+
+    /// <summary>The last evaluation's most frequent mistakes, most frequent first.</summary>
+    public IReadOnlyList<ConfusedPair>? MostConfused { get; init; }
+
+    /// <summary>How many confused pairs metrics.json lists.</summary>
+    public const int MostConfusedPairs = 10;
+
     public static RunMetrics From(string model, string data, long parameters, IReadOnlyList<EpochResult> history,
         EvaluationResult last, IReadOnlyList<string> classes, double wallSeconds)
     {
         var best = history.MaxBy(h => h.TestAccuracy)!;
+        var report = ClassificationReport.From(last.Confusion, classes);
         double trainSeconds = history.Sum(h => h.TrainSeconds);
         double images = history.Sum(h => h.TrainImagesPerSecond * h.TrainSeconds);
         return new RunMetrics
@@ -43,9 +59,13 @@ public sealed record RunMetrics
             ResidentMemoryMbFirstEpoch = history[0].ResidentMemoryMb,
             ResidentMemoryMbLastEpoch = history[^1].ResidentMemoryMb,
             History = history,
-            PerClass = last.Confusion.PerClass(classes),
+            PerClass = report.PerClass,
             Classes = classes,
             ConfusionMatrix = last.Confusion.ToRows(),
+            Top5Accuracy = last.TopK > 0 ? last.Top5Accuracy : null,
+            TopK = last.TopK > 0 ? last.TopK : null,
+            MacroF1 = report.MacroAverage.F1,
+            MostConfused = last.Confusion.MostConfused(classes, MostConfusedPairs),
         };
     }
 }
