@@ -29,6 +29,9 @@ app.Configure(config =>
     config.AddCommand<ExplainFeaturesCommand>("explain-features")
         .WithDescription("PNG grids of a layer's feature maps for an image and of the first convolution's filters.")
         .WithExample("explain-features", "--checkpoint", "runs/my-run/checkpoints/best.ckpt", "cat.jpg", "--layer", "layer3", "--out", "features");
+    config.AddCommand<ServeCommand>("serve")
+        .WithDescription("Serve trained models over HTTP: a JSON API (predict, explain, runs), a web page, health and metrics.")
+        .WithExample("serve", "--models", "runs/my-run", "--port", "8080");
     config.AddCommand<ModelsCommand>("models")
         .WithDescription("List the models of the zoo.");
     config.AddCommand<SummaryCommand>("summary")

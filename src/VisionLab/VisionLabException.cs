@@ -11,13 +11,23 @@ public class VisionLabException : Exception
 }
 
 /// <summary>A data file that is missing, truncated or not in the format it claims.</summary>
-public sealed class DataFormatException(string path, string problem, Exception? inner = null)
+public class DataFormatException(string path, string problem, Exception? inner = null)
     : VisionLabException($"{path}: {problem}", inner!)
 {
     public string Path { get; } = path;
 
     /// <summary>What is wrong, without the path.</summary>
     public string Problem { get; } = problem;
+}
+
+/// <summary>An image whose header declares more pixels than the decoder's limit: refused before any
+/// pixel memory is allocated, as a possible decompression bomb.</summary>
+public sealed class ImageTooLargeException(string path, int width, int height, long limit)
+    : DataFormatException(path, $"declares {width}x{height} = {(long)width * height:N0} pixels, more than the limit of {limit:N0} " +
+        "(refused before decoding, as a possible decompression bomb; raise the decoder's pixel limit if the image is genuine)")
+{
+    public int Width { get; } = width;
+    public int Height { get; } = height;
 }
 
 /// <summary>A checkpoint that is missing, corrupt or belongs to something else.</summary>

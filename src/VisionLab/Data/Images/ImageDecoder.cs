@@ -81,9 +81,7 @@ public sealed class ImageDecoder(long maxPixels = ImageDecoder.DefaultMaxPixels,
         if (pixels > MaxPixels)
         {
             codec.Dispose();
-            throw new DataFormatException(name,
-                $"declares {info.Width}x{info.Height} = {pixels:N0} pixels, more than the limit of {MaxPixels:N0} " +
-                "(refused before decoding, as a possible decompression bomb; raise the decoder's pixel limit if the image is genuine)");
+            throw new ImageTooLargeException(name, info.Width, info.Height, MaxPixels);
         }
         return codec;
     }
