@@ -43,6 +43,13 @@ public sealed record ServerOptions
     /// <summary>The run store <c>/api/runs</c> reads (default: runs/visionlab.sqlite).</summary>
     public string? Store { get; init; }
 
+    /// <summary>Where training jobs started through the API write their run folders.</summary>
+    public string RunsFolder { get; init; } = "runs";
+
+    /// <summary>How to run <c>visionlab</c> for a training job (program, then leading arguments,
+    /// e.g. dotnet and the CLI's dll); null: the API starts no training.</summary>
+    public IReadOnlyList<string>? TrainCommand { get; init; }
+
     /// <summary>"cpu" or "cuda".</summary>
     public string Device { get; init; } = "cpu";
 

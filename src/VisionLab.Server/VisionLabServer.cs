@@ -8,6 +8,7 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using VisionLab.Runtime;
 using VisionLab.Server.Api;
+using VisionLab.Server.Jobs;
 using VisionLab.Server.Models;
 using VisionLab.Server.Observability;
 using VisionLab.Server.Security;
@@ -87,6 +88,7 @@ public sealed class VisionLabServer : IAsyncDisposable
         builder.Services.AddSingleton(new ApiKey(options.ApiKey));
         builder.Services.AddSingleton<RequestMetrics>();
         builder.Services.AddSingleton<IExperimentStore>(_ => ExperimentStore.Open(options.Store));
+        builder.Services.AddSingleton<TrainingJobs>();
         RateLimits.Add(builder.Services, options);
 
         var app = builder.Build();
@@ -110,6 +112,7 @@ public sealed class VisionLabServer : IAsyncDisposable
         var api = app.MapGroup("").RequireRateLimiting(RateLimits.Policy);
         api.MapModelEndpoints();
         api.MapRunEndpoints();
+        api.MapJobEndpoints();
         return app;
     }
 

@@ -80,6 +80,7 @@ public sealed class ServeCommand : AsyncCommand<ServeSettings>
             MaxUploadBytes = (long)s.MaxUploadMb * 1024 * 1024,
             Store = s.Store,
             Device = s.Device,
+            TrainCommand = ThisProgram(),
         };
         await using var server = await VisionLabServer.Start(options);
         if (s.Json)
@@ -94,6 +95,14 @@ public sealed class ServeCommand : AsyncCommand<ServeSettings>
         Console.Out.Flush();
         await server.WaitForShutdown();
         return 0;
+    }
+
+    /// <summary>How to start this same command line again, for training jobs: "dotnet VisionLab.Cli.dll"
+    /// when run through dotnet (as ./visionlab does), else the executable itself.</summary>
+    private static string[] ThisProgram()
+    {
+        string host = Environment.ProcessPath ?? "dotnet";
+        return Path.GetFileNameWithoutExtension(host) == "dotnet" ? [host, typeof(ServeCommand).Assembly.Location] : [host];
     }
 
     // The key is read from a file or the environment, never from the command line, where other

@@ -40,6 +40,8 @@ public sealed class ServedLeNet : IAsyncLifetime
         MaxWait = TimeSpan.FromMilliseconds(20),
         ApiKey = Key,
         Store = Store,
+        RunsFolder = Run.Folder.File("job-runs"),
+        TrainCommand = ["dotnet", Path.Combine(AppContext.BaseDirectory, "VisionLab.Cli.dll")],
     };
 
     public static Task<VisionLabServer> Start(ServerOptions options) => VisionLabServer.Start(options);
