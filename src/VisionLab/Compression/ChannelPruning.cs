@@ -3,6 +3,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using VisionLab.Models;
 using VisionLab.Models.Blocks;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 
 namespace VisionLab.Compression;
@@ -68,7 +69,7 @@ public static class ChannelPruning
             if (width < 1 || width > group.Channels)
                 throw new VisionLabException($"{source} gives '{name}' {width} channels; it has {group.Channels}");
             using var scope = NewDisposeScope();
-            if (width < group.Channels) Keep(group, arange(width));
+            if (width < group.Channels) Keep(group, HeldScalars.Range(width));
         }
     }
 
@@ -99,7 +100,7 @@ public static class ChannelPruning
         if (conv.bias is { } bias) conv.bias = Parameter(bias.index_select(0, outputs), bias.requires_grad);
     }
 
-    private static void SelectNorm(BatchNorm2d norm, Tensor kept)
+    private static void SelectNorm(NormBase norm, Tensor kept)
     {
         if (norm.weight is { } weight) norm.weight = Parameter(weight.index_select(0, kept), weight.requires_grad);
         if (norm.bias is { } bias) norm.bias = Parameter(bias.index_select(0, kept), bias.requires_grad);

@@ -1,5 +1,6 @@
 using TorchSharp.Modules;
 using VisionLab.Models;
+using VisionLab.Runtime;
 using VisionLab.Training;
 using static TorchSharp.torch;
 
@@ -31,7 +32,7 @@ public sealed class WeightMasks : ITrainerCallback, IDisposable
         if (removed < 1) throw new VisionLabException($"pruning {amount:P0} of {magnitudes.numel()} weights removes none");
         // The removed-th smallest magnitude; weights at or below it go (ties at zero included).
         double threshold = magnitudes.kthvalue(removed, 0).values.item<float>();
-        var masks = weights.Select(w => (w, w.abs().gt(threshold).to_type(w.dtype).DetachFromDisposeScope())).ToList();
+        var masks = weights.Select(w => (w, w.abs().GreaterThan(threshold).to_type(w.dtype).DetachFromDisposeScope())).ToList();
         var result = new WeightMasks(masks);
         result.Apply();
         return result;

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using VisionLab.Models.Blocks;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -44,7 +45,7 @@ public sealed class ConvNeXt : ImageClassifier
                 ("4", GELU()),
                 ("5", Linear(Expansion * dim, dim)),
                 ("6", new Permute(0, 3, 1, 2)));
-            this.layerScale = Parameter(full(dim, 1, 1, layerScale));
+            this.layerScale = Parameter(HeldScalars.Full([dim, 1, 1], layerScale));
             stochasticDepth = new StochasticDepth(stochasticDepthProbability, perSample: true);
             RegisterComponents();
         }
@@ -56,7 +57,7 @@ public sealed class ConvNeXt : ImageClassifier
         {
             using var scope = NewDisposeScope();
             var branch = stochasticDepth.call(layerScale * block.call(x));
-            return branch.add_(x).MoveToOuterDisposeScope();
+            return branch.PlusInPlace(x).MoveToOuterDisposeScope();
         }
     }
 

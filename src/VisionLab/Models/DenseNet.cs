@@ -31,9 +31,9 @@ public sealed class DenseNet : ImageClassifier
 
         public DenseLayer(long inputFeatures, long growthRate, long bnSize, double dropRate) : base(nameof(DenseLayer))
         {
-            norm1 = BatchNorm2d(inputFeatures);
+            norm1 = new BatchNorm2d(inputFeatures);
             conv1 = Conv2d(inputFeatures, bnSize * growthRate, 1, bias: false);
-            norm2 = BatchNorm2d(bnSize * growthRate);
+            norm2 = new BatchNorm2d(bnSize * growthRate);
             conv2 = Conv2d(bnSize * growthRate, growthRate, 3, padding: 1, bias: false);
             this.dropRate = dropRate;
             RegisterComponents();
@@ -93,7 +93,7 @@ public sealed class DenseNet : ImageClassifier
 
         public Transition(long inputFeatures, long outputFeatures) : base(nameof(Transition))
         {
-            norm = BatchNorm2d(inputFeatures);
+            norm = new BatchNorm2d(inputFeatures);
             conv = Conv2d(inputFeatures, outputFeatures, 1, bias: false);
             RegisterComponents();
         }
@@ -130,7 +130,7 @@ public sealed class DenseNet : ImageClassifier
         var layers = new List<(string, Module<Tensor, Tensor>)>
         {
             ("conv0", Conv2d(options.InChannels, initFeatures, 7, stride: 2, padding: 3, bias: false)),
-            ("norm0", BatchNorm2d(initFeatures)),
+            ("norm0", new BatchNorm2d(initFeatures)),
             ("relu0", ReLU(inplace: true)),
             ("pool0", MaxPool2d(3, stride: 2, padding: 1)),
         };
@@ -147,7 +147,7 @@ public sealed class DenseNet : ImageClassifier
         }
         // Layers are pre-activation (BN-ReLU before each convolution), so the last block's output is
         // raw convolution maps; norm5 and the ReLU in ForwardFeatures are the classifier's BN-ReLU.
-        layers.Add(("norm5", BatchNorm2d(channels)));
+        layers.Add(("norm5", new BatchNorm2d(channels)));
         features = Sequential(layers);
         classifier = NewClassifier(channels, options.NumClasses);
         RegisterComponents();
@@ -161,8 +161,8 @@ public sealed class DenseNet : ImageClassifier
                     init.kaiming_normal_(conv.weight);
                     break;
                 case BatchNorm2d norm:
-                    init.constant_(norm.weight, 1);
-                    init.constant_(norm.bias, 0);
+                    init.ones_(norm.weight);
+                    init.zeros_(norm.bias);
                     break;
             }
         }
@@ -172,7 +172,7 @@ public sealed class DenseNet : ImageClassifier
     private static Linear NewClassifier(long inFeatures, long numClasses)
     {
         var linear = Linear(inFeatures, numClasses);
-        init.constant_(linear.bias, 0);
+        init.zeros_(linear.bias);
         return linear;
     }
 

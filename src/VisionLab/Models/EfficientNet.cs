@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using VisionLab.Models.Blocks;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -132,7 +133,7 @@ public sealed class EfficientNet : ImageClassifier
     {
         using var scope = NewDisposeScope();
         var y = block.call(x);
-        if (useResidual) y = stochasticDepth.call(y).add_(x);
+        if (useResidual) y = stochasticDepth.call(y).PlusInPlace(x);
         return y.MoveToOuterDisposeScope();
     }
 

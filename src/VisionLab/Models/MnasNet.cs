@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using VisionLab.Models.Blocks;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -54,7 +55,7 @@ public sealed class MnasNet : ImageClassifier
         {
             if (!residual) return layers.call(x);
             using var scope = NewDisposeScope();
-            return layers.call(x).add_(x).MoveToOuterDisposeScope();
+            return layers.call(x).PlusInPlace(x).MoveToOuterDisposeScope();
         }
     }
 
@@ -62,7 +63,7 @@ public sealed class MnasNet : ImageClassifier
     /// Batch norm with TensorFlow's decay of 0.9997 (PyTorch's momentum is one minus the decay): the
     /// running statistics move slowly, as in the reference training.
     /// </summary>
-    private static BatchNorm2d Norm(long channels) => BatchNorm2d(channels, momentum: 1 - 0.9997);
+    private static BatchNorm2d Norm(long channels) => new BatchNorm2d(channels, momentum: 1 - 0.9997);
 
     /// <summary>A stage: <paramref name="repeats"/> blocks, the first changing width and stride.</summary>
     private static Sequential Stage(long inChannels, long outChannels, long kernelSize, long stride, long expansion, int repeats)

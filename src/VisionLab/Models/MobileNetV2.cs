@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using VisionLab.Models.Blocks;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -43,7 +44,7 @@ public sealed class MobileNetV2 : ImageClassifier, IAdaptsToSmallInput
                 layers.Add(ConvNormActivation.Create(inChannels, hidden, kernelSize: 1, activation: Activation.ReLU6));
             layers.Add(ConvNormActivation.Create(hidden, hidden, kernelSize: 3, stride: stride, groups: hidden, activation: Activation.ReLU6));
             layers.Add(Conv2d(hidden, outChannels, 1, bias: false));
-            layers.Add(BatchNorm2d(outChannels));
+            layers.Add(new BatchNorm2d(outChannels));
             conv = Sequential(layers.Select((layer, i) => ($"{i}", layer)));
             RegisterComponents();
         }
@@ -65,7 +66,7 @@ public sealed class MobileNetV2 : ImageClassifier, IAdaptsToSmallInput
         {
             if (!residual) return conv.call(x);
             using var scope = NewDisposeScope();
-            return conv.call(x).add_(x).MoveToOuterDisposeScope();
+            return conv.call(x).PlusInPlace(x).MoveToOuterDisposeScope();
         }
     }
 

@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using VisionLab.Models.Blocks;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -63,7 +64,7 @@ public sealed class MobileNetV3 : ImageClassifier, IAdaptsToSmallInput
         {
             if (!residual) return block.call(x);
             using var scope = NewDisposeScope();
-            return block.call(x).add_(x).MoveToOuterDisposeScope();
+            return block.call(x).PlusInPlace(x).MoveToOuterDisposeScope();
         }
     }
 

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using VisionLab.Models.Blocks;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -100,7 +101,7 @@ public sealed class RegNet : ImageClassifier
         {
             using var scope = NewDisposeScope();
             var y = f.call(x);
-            y = y.add_(proj is null ? x : proj.call(x));
+            y = y.PlusInPlace(proj is null ? x : proj.call(x));
             return GuidedRelu.ReluInPlace(y).MoveToOuterDisposeScope();
         }
     }

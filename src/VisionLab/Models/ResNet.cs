@@ -33,9 +33,9 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
             if (groups != 1 || baseWidth != 64)
                 throw new ArgumentException($"a basic block supports only groups=1 and base width 64, not groups={groups}, width={baseWidth}");
             conv1 = Conv2d(inPlanes, planes, 3, stride: stride, padding: 1, bias: false);
-            bn1 = BatchNorm2d(planes);
+            bn1 = new BatchNorm2d(planes);
             conv2 = Conv2d(planes, planes, 3, padding: 1, bias: false);
-            bn2 = BatchNorm2d(planes);
+            bn2 = new BatchNorm2d(planes);
             this.downsample = downsample;
             RegisterComponents();
         }
@@ -70,11 +70,11 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
         {
             long width = (long)(planes * (baseWidth / 64.0)) * groups;
             conv1 = Conv2d(inPlanes, width, 1, bias: false);
-            bn1 = BatchNorm2d(width);
+            bn1 = new BatchNorm2d(width);
             conv2 = Conv2d(width, width, 3, stride: stride, padding: 1, groups: groups, bias: false);
-            bn2 = BatchNorm2d(width);
+            bn2 = new BatchNorm2d(width);
             conv3 = Conv2d(width, planes * Expansion, 1, bias: false);
-            bn3 = BatchNorm2d(planes * Expansion);
+            bn3 = new BatchNorm2d(planes * Expansion);
             this.downsample = downsample;
             RegisterComponents();
         }
@@ -120,7 +120,7 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
 
         // Stem: a 7×7 stride-2 convolution and a 3×3 stride-2 max pool, a quarter of the input size.
         conv1 = Conv2d(options.InChannels, 64, 7, stride: 2, padding: 3, bias: false);
-        bn1 = BatchNorm2d(64);
+        bn1 = new BatchNorm2d(64);
         stemPool = !options.SmallInput;
         long inPlanes = 64;
         Sequential Stage(long planes, int blocks, long stride)
@@ -128,7 +128,7 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
             Module<Tensor, Tensor>? downsample = null;
             if (stride != 1 || inPlanes != planes * expansion)
                 downsample = Sequential(("0", Conv2d(inPlanes, planes * expansion, 1, stride: stride, bias: false)),
-                                        ("1", BatchNorm2d(planes * expansion)));
+                                        ("1", new BatchNorm2d(planes * expansion)));
             var stage = new List<(string, Module<Tensor, Tensor>)> { ("0", block(inPlanes, planes, stride, downsample, groups, widthPerGroup)) };
             inPlanes = planes * expansion;
             for (int i = 1; i < blocks; i++)

@@ -64,21 +64,21 @@ public sealed class ShuffleNetV2 : ImageClassifier, IAdaptsToSmallInput
             {
                 branch1 = Sequential(
                     ("0", Depthwise(inChannels, stride)),
-                    ("1", BatchNorm2d(inChannels)),
+                    ("1", new BatchNorm2d(inChannels)),
                     ("2", Conv2d(inChannels, branchChannels, 1, bias: false)),
-                    ("3", BatchNorm2d(branchChannels)),
+                    ("3", new BatchNorm2d(branchChannels)),
                     ("4", ReLU(inplace: true)));
             }
             // The depthwise convolution has no ReLU after it (as in MobileNet V2): it would destroy
             // information in so few channels per filter.
             branch2 = Sequential(
                 ("0", Conv2d(stride > 1 ? inChannels : branchChannels, branchChannels, 1, bias: false)),
-                ("1", BatchNorm2d(branchChannels)),
+                ("1", new BatchNorm2d(branchChannels)),
                 ("2", ReLU(inplace: true)),
                 ("3", Depthwise(branchChannels, stride)),
-                ("4", BatchNorm2d(branchChannels)),
+                ("4", new BatchNorm2d(branchChannels)),
                 ("5", Conv2d(branchChannels, branchChannels, 1, bias: false)),
-                ("6", BatchNorm2d(branchChannels)),
+                ("6", new BatchNorm2d(branchChannels)),
                 ("7", ReLU(inplace: true)));
             RegisterComponents();
         }

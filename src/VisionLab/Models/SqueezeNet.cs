@@ -111,7 +111,7 @@ public sealed class SqueezeNet : ImageClassifier
             if (module is Conv2d conv && !ReferenceEquals(conv, finalConv))
             {
                 init.kaiming_uniform_(conv.weight);
-                init.constant_(conv.bias, 0);
+                init.zeros_(conv.bias);
             }
         }
     }
@@ -120,7 +120,7 @@ public sealed class SqueezeNet : ImageClassifier
     {
         var conv = Conv2d(inChannels, numClasses, kernel_size: 1);
         init.normal_(conv.weight, 0, 0.01);
-        init.constant_(conv.bias, 0);
+        init.zeros_(conv.bias);
         return conv;
     }
 

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using VisionLab.Models.Blocks;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -96,7 +97,7 @@ public sealed class SwinTransformer : ImageClassifier
             {
                 // (windows, heads, n, n) for every image of the batch, images outermost as the windows are.
                 var mask = ShiftMask(paddedHeight, paddedWidth, shiftY, shiftX, bias.dtype, x.device).unsqueeze(1);
-                bias = (bias + mask).unsqueeze(0).expand(batch, -1, -1, -1, -1).reshape(batch * windows, heads, n, n);
+                bias = bias.Plus(mask).unsqueeze(0).expand(batch, -1, -1, -1, -1).reshape(batch * windows, heads, n, n);
             }
             var attended = MultiHeadSelfAttention.Attend(qkv.call(tokens), heads, bias, training ? attentionDropout : 0);
             var y = functional.dropout(proj.call(attended), dropout, training);
@@ -167,8 +168,8 @@ public sealed class SwinTransformer : ImageClassifier
         public override Tensor forward(Tensor input)
         {
             using var scope = NewDisposeScope();
-            var x = stochasticDepth.call(attn.call(norm1.call(input))).add_(input);
-            return stochasticDepth.call(mlp.call(norm2.call(x))).add_(x).MoveToOuterDisposeScope();
+            var x = stochasticDepth.call(attn.call(norm1.call(input))).PlusInPlace(input);
+            return stochasticDepth.call(mlp.call(norm2.call(x))).PlusInPlace(x).MoveToOuterDisposeScope();
         }
     }
 

@@ -55,7 +55,7 @@ public sealed class Vgg : ImageClassifier
                 continue;
             }
             layers.Add(Conv2d(channels, width, kernel_size: 3, padding: 1));
-            if (batchNorm) layers.Add(BatchNorm2d(width));
+            if (batchNorm) layers.Add(new BatchNorm2d(width));
             layers.Add(ReLU(inplace: true));
             channels = width;
         }
@@ -77,11 +77,11 @@ public sealed class Vgg : ImageClassifier
             {
                 case Conv2d conv:
                     init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                    init.constant_(conv.bias, 0);
+                    init.zeros_(conv.bias);
                     break;
                 case BatchNorm2d norm:
-                    init.constant_(norm.weight, 1);
-                    init.constant_(norm.bias, 0);
+                    init.ones_(norm.weight);
+                    init.zeros_(norm.bias);
                     break;
                 case Linear linear:
                     InitLinear(linear);
@@ -95,7 +95,7 @@ public sealed class Vgg : ImageClassifier
     private static Linear InitLinear(Linear linear)
     {
         init.normal_(linear.weight, 0, 0.01);
-        init.constant_(linear.bias, 0);
+        init.zeros_(linear.bias);
         return linear;
     }
 

@@ -2,6 +2,7 @@ using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
 using VisionLab.Models.Blocks;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -58,8 +59,8 @@ public sealed class VisionTransformer : ImageClassifier
         public override Tensor forward(Tensor input)
         {
             using var scope = NewDisposeScope();
-            var x = dropout.call(selfAttention.call(ln1.call(input))).add_(input);
-            return mlp.call(ln2.call(x)).add_(x).MoveToOuterDisposeScope();
+            var x = dropout.call(selfAttention.call(ln1.call(input))).PlusInPlace(input);
+            return mlp.call(ln2.call(x)).PlusInPlace(x).MoveToOuterDisposeScope();
         }
     }
 
@@ -88,7 +89,7 @@ public sealed class VisionTransformer : ImageClassifier
         public override Tensor forward(Tensor tokens)
         {
             using var scope = NewDisposeScope();
-            var x = dropout.call(tokens + posEmbedding);
+            var x = dropout.call(tokens.Plus(posEmbedding));
             return ln.call(layers.call(x)).MoveToOuterDisposeScope();
         }
     }

@@ -52,7 +52,7 @@ public static class OneDnnVerification
         long[] weightShape = conv.weight!.shape;
         long fanIn = weightShape.Skip(1).Aggregate(1L, (a, b) => a * b);
         var x = randn(inputShape, ScalarType.Float64, generator: generator);
-        var w = randn(weightShape, ScalarType.Float64, generator: generator) / Math.Sqrt(fanIn);
+        var w = randn(weightShape, ScalarType.Float64, generator: generator).DividedBy(Math.Sqrt(fanIn));
         var b = conv.bias is null ? null : randn(weightShape[0], ScalarType.Float64, generator: generator);
         Tensor Convolve(Tensor input, Tensor weight, Tensor? bias) => nn.functional.conv2d(input, weight, bias,
             strides: conv.stride, padding: conv.padding, dilation: conv.dilation, groups: conv.groups);

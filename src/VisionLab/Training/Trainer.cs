@@ -127,11 +127,11 @@ public sealed class Trainer(ImageClassifier model, TrainingPlan plan, IReadOnlyL
                 // Auxiliary heads (GoogLeNet, Inception v3) add their weighted losses to what is
                 // minimised; the reported loss stays the main head's, comparable across models.
                 var minimised = auxiliary.Aggregate(objective.Loss(b.Images, logits, b.Labels, loss), (total, side) =>
-                    total + ((IAuxiliaryClassifiers)Model).AuxiliaryLossWeight * CrossEntropy(side, b.LossTargets));
+                    total.Plus(CrossEntropy(side, b.LossTargets).Times(((IAuxiliaryClassifiers)Model).AuxiliaryLossWeight)));
                 // Each batch of a group weighs 1/size of it, so the summed gradient is that of the
                 // group's mean loss, as one large batch would give.
                 int groupSize = Math.Min(accumulate, batches - (batchIndex - pending));
-                routing.Backward(groupSize > 1 ? minimised / groupSize : minimised);
+                routing.Backward(groupSize > 1 ? minimised.DividedBy(groupSize) : minimised);
                 if (++pending >= groupSize) TakeStep(ref pending);
                 lossSum += loss.item<float>() * b.Size;
                 correct += logits.argmax(1).eq(b.ScoredClasses()).sum().item<long>();

@@ -1,4 +1,5 @@
 using TorchSharp;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 
 namespace VisionLab.Data.Transforms;
@@ -32,10 +33,10 @@ public sealed class Normalize
     {
         var x = bytes.to_type(ScalarType.Float32);
         if (scale.Length == 1)
-            return x.mul_(scale[0]).add_(shift[0]);
+            return x.TimesInPlace(scale[0]).PlusInPlace(shift[0]);
         var shape = new long[] { 1, scale.Length, 1, 1 };
         using var s = tensor(scale).reshape(shape);
         using var b = tensor(shift).reshape(shape);
-        return x.mul_(s).add_(b);
+        return x.mul_(s).PlusInPlace(b);
     }
 }

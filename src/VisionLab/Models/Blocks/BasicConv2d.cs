@@ -29,7 +29,7 @@ public sealed class BasicConv2d : Module<Tensor, Tensor>
         if (inChannels < 1 || outChannels < 1)
             throw new ArgumentException($"a convolution needs at least one input and output channel, not {inChannels} → {outChannels}");
         conv = Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: padding, bias: false);
-        bn = BatchNorm2d(outChannels, eps: 1e-3);
+        bn = new BatchNorm2d(outChannels, eps: 1e-3);
         RegisterComponents();
     }
 

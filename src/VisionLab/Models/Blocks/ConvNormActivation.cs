@@ -38,7 +38,7 @@ public static class ConvNormActivation
             ? new DepthwiseConv2d(inChannels, outChannels, kernelSize, stride, pad, bias: normEps is null)
             : Conv2d(inChannels, outChannels, kernelSize, stride: stride, padding: pad, dilation: dilation, groups: groups, bias: normEps is null);
         var layers = new List<(string, Module<Tensor, Tensor>)> { ("0", convolution) };
-        if (normEps is { } eps) layers.Add(("1", BatchNorm2d(outChannels, eps: eps, momentum: normMomentum)));
+        if (normEps is { } eps) layers.Add(("1", new BatchNorm2d(outChannels, eps: eps, momentum: normMomentum)));
         if (Layer(activation) is { } act) layers.Add((layers.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), act));
         return Sequential(layers);
     }

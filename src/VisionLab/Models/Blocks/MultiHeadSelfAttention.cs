@@ -1,6 +1,7 @@
 using TorchSharp;
 using TorchSharp.Modules;
 using TorchSharp.Utils;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -62,9 +63,9 @@ public sealed class MultiHeadSelfAttention : Module<Tensor, Tensor>, IReportsMul
         using var scope = NewDisposeScope();
         var split = qkv.reshape(sequences, length, 3, heads, dim / heads).permute(2, 0, 3, 1, 4);
         // Scaling Q before the product, not the product after, keeps the logits' rounding as PyTorch's.
-        var q = split[0] * Math.Pow(dim / heads, -0.5);
+        var q = split[0].Times(Math.Pow(dim / heads, -0.5));
         var logits = q.matmul(split[1].transpose(-2, -1));
-        if (bias is not null) logits = logits.add_(bias);
+        if (bias is not null) logits = logits.PlusInPlace(bias);
         var weights = functional.softmax(logits, -1);
         if (dropout > 0) weights = functional.dropout(weights, dropout, training: true);
         return weights.matmul(split[2]).transpose(1, 2).reshape(sequences, length, dim).MoveToOuterDisposeScope();

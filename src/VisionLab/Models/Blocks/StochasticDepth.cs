@@ -1,4 +1,5 @@
 using TorchSharp;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 using static TorchSharp.torch.nn;
 
@@ -31,7 +32,7 @@ public sealed class StochasticDepth : Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         long[] shape = PerSample ? [x.shape[0], .. Enumerable.Repeat(1L, (int)x.dim() - 1)] : [.. Enumerable.Repeat(1L, (int)x.dim())];
         var keep = empty(shape, x.dtype, x.device).bernoulli_(survival);
-        if (survival > 0) keep.div_(survival);
+        if (survival > 0) keep.DividedByInPlace(survival);
         return (x * keep).MoveToOuterDisposeScope();
     }
 }

@@ -1,4 +1,5 @@
 using TorchSharp;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 
 namespace VisionLab.Models.Blocks;
@@ -20,12 +21,12 @@ public static class TruncatedNormal
             throw new ArgumentException($"the cutoffs must satisfy a < b, not a = {a}, b = {b}");
         using var _ = no_grad();
         using var cutoffs = torch.tensor(new[] { (a - mean) / std, (b - mean) / std }, float64);
-        using var cdf = special.erf(cutoffs / Math.Sqrt(2)).add_(1).div_(2);
+        using var cdf = special.erf(cutoffs.DividedBy(Math.Sqrt(2))).PlusInPlace(1).DividedByInPlace(2);
         double low = cdf[0].item<double>(), high = cdf[1].item<double>();
         tensor.uniform_(2 * low - 1, 2 * high - 1);
         tensor.erfinv_();
-        tensor.mul_(std * Math.Sqrt(2)).add_(mean);
-        tensor.clamp_(a, b);
+        tensor.TimesInPlace(std * Math.Sqrt(2)).PlusInPlace(mean);
+        tensor.ClampInPlace(a, b);
         return tensor;
     }
 }

@@ -1,4 +1,5 @@
 using VisionLab.Models;
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 
 namespace VisionLab.Training.Objectives;
@@ -38,14 +39,14 @@ public sealed class Distillation : ITrainingObjective
         if (teacherLogits.shape[1] != logits.shape[1])
             throw new VisionLabException($"the teacher has {teacherLogits.shape[1]} classes and the student {logits.shape[1]}");
         var soft = SoftTargetLoss(logits, teacherLogits, Temperature);
-        return crossEntropy * (1 - Weight) + soft * (Weight * Temperature * Temperature);
+        return crossEntropy.Times(1 - Weight).Plus(soft.Times(Weight * Temperature * Temperature));
     }
 
     /// <summary>KL(softmax(teacher / T) ‖ softmax(student / T)), averaged over the batch.</summary>
     public static Tensor SoftTargetLoss(Tensor studentLogits, Tensor teacherLogits, double temperature)
     {
-        var studentLog = nn.functional.log_softmax(studentLogits / temperature, 1);
-        var teacherLog = nn.functional.log_softmax(teacherLogits / temperature, 1);
+        var studentLog = nn.functional.log_softmax(studentLogits.DividedBy(temperature), 1);
+        var teacherLog = nn.functional.log_softmax(teacherLogits.DividedBy(temperature), 1);
         return (teacherLog.exp() * (teacherLog - studentLog)).sum(1).mean();
     }
 }

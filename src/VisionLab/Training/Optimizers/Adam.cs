@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 
 namespace VisionLab.Training.Optimizers;
@@ -57,12 +58,12 @@ public sealed class Adam : Optimizer
         }
         var mean = StateLike("exp_avg");
         var variance = StateLike("exp_avg_sq");
-        mean.mul_(beta1).add_(gradient, alpha: 1 - beta1);
-        variance.mul_(Beta2).addcmul_(gradient, gradient, value: 1 - Beta2);
+        mean.TimesInPlace(beta1).PlusScaledInPlace(gradient, 1 - beta1);
+        variance.TimesInPlace(Beta2).PlusProductInPlace(gradient, gradient, 1 - Beta2);
         // torch's bias corrections use the current β₁, so a one-cycle schedule moving it is followed too.
         double correction1 = 1 - Math.Pow(beta1, StepCount);
         double correction2 = 1 - Math.Pow(Beta2, StepCount);
-        var denominator = variance.sqrt().div_(Math.Sqrt(correction2)).add_(Epsilon);
+        var denominator = variance.sqrt().DividedByInPlace(Math.Sqrt(correction2)).PlusInPlace(Epsilon);
         Descend(values, mean, denominator, LearningRate / correction1);
     }
 }

@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 
 namespace VisionLab.Training.Optimizers;
@@ -99,8 +100,8 @@ public abstract class Optimizer : ITrainingState, IDisposable
     {
         if (WeightDecay == 0) return gradients.alias();
         return decayVector is null
-            ? gradients.add(values, alpha: WeightDecay)
-            : gradients.addcmul(values, decayVector, value: WeightDecay);
+            ? gradients.PlusScaled(values, WeightDecay)
+            : gradients.PlusProduct(values, decayVector, WeightDecay);
     }
 
     /// <summary>Adds λ·p to <paramref name="target"/> in place on the parameters that decay: coupled
@@ -108,30 +109,30 @@ public abstract class Optimizer : ITrainingState, IDisposable
     protected void AddDecay(Tensor target, Tensor values)
     {
         if (WeightDecay == 0) return;
-        if (decayVector is null) target.add_(values, alpha: WeightDecay);
-        else target.addcmul_(values, decayVector, value: WeightDecay);
+        if (decayVector is null) target.PlusScaledInPlace(values, WeightDecay);
+        else target.PlusProductInPlace(values, decayVector, WeightDecay);
     }
 
     /// <summary>Decoupled weight decay (AdamW): p ← p − rate·λ·p on the parameters that decay, at their own rate.</summary>
     protected void DecayDecoupled(Tensor values, double rate)
     {
         if (WeightDecay == 0) return;
-        if (decayScaleVector is null) values.mul_(1 - rate * WeightDecay);
-        else values.addcmul_(values, decayScaleVector, value: -rate * WeightDecay);
+        if (decayScaleVector is null) values.TimesInPlace(1 - rate * WeightDecay);
+        else values.PlusProductInPlace(values, decayScaleVector, -rate * WeightDecay);
     }
 
     /// <summary>p ← p − rate·s·<paramref name="direction"/>, s each parameter's rate scale.</summary>
     protected void Descend(Tensor values, Tensor direction, double rate)
     {
-        if (scaleVector is null) values.add_(direction, alpha: -rate);
-        else values.addcmul_(direction, scaleVector, value: -rate);
+        if (scaleVector is null) values.PlusScaledInPlace(direction, -rate);
+        else values.PlusProductInPlace(direction, scaleVector, -rate);
     }
 
     /// <summary>p ← p − rate·s·<paramref name="numerator"/>/<paramref name="denominator"/>.</summary>
     protected void Descend(Tensor values, Tensor numerator, Tensor denominator, double rate)
     {
-        if (scaleVector is null) values.addcdiv_(numerator, denominator, value: -rate);
-        else values.addcdiv_(numerator.mul(scaleVector), denominator, value: -rate);
+        if (scaleVector is null) values.PlusQuotientInPlace(numerator, denominator, -rate);
+        else values.PlusQuotientInPlace(numerator.mul(scaleVector), denominator, -rate);
     }
 
     /// <summary>A state tensor shaped like the parameters, created zeroed on first use. It lives as
@@ -203,7 +204,7 @@ public abstract class Optimizer : ITrainingState, IDisposable
         for (int i = 0; i < scales.Length; i++)
         {
             using var slice = vector.narrow(0, Parameters.Offsets[i], Parameters.Parameters[i].numel());
-            slice.fill_(value(i));
+            slice.FillInPlace(value(i));
         }
         return vector;
     }

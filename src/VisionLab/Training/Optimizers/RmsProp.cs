@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 
 namespace VisionLab.Training.Optimizers;
@@ -56,23 +57,23 @@ public sealed class RmsProp : Optimizer
     {
         var gradient = DecayedGradient(values, gradients);
         var squareMean = StateLike("square_avg");
-        squareMean.mul_(Alpha).addcmul_(gradient, gradient, value: 1 - Alpha);
+        squareMean.TimesInPlace(Alpha).PlusProductInPlace(gradient, gradient, 1 - Alpha);
         Tensor average;
         if (Centered)
         {
             var mean = StateLike("grad_avg");
-            mean.mul_(Alpha).add_(gradient, alpha: 1 - Alpha);
-            average = squareMean.addcmul(mean, mean, value: -1).sqrt_();
+            mean.TimesInPlace(Alpha).PlusScaledInPlace(gradient, 1 - Alpha);
+            average = squareMean.PlusProduct(mean, mean, -1).sqrt_();
         }
         else
         {
             average = squareMean.sqrt();
         }
-        average.add_(Epsilon);
+        average.PlusInPlace(Epsilon);
         if (momentum > 0)
         {
             var buffer = StateLike("momentum_buffer");
-            buffer.mul_(momentum).addcdiv_(gradient, average);
+            buffer.TimesInPlace(momentum).PlusQuotientInPlace(gradient, average);
             Descend(values, buffer, LearningRate);
         }
         else

@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 
 namespace VisionLab.Training.Optimizers;
@@ -52,13 +53,13 @@ public sealed class Sgd : Optimizer
         {
             var gradient = DecayedGradient(values, gradients);
             if (first) buffer.copy_(gradient);
-            else buffer.mul_(momentum).add_(gradient);
-            Descend(values, gradient.add(buffer, alpha: momentum), LearningRate);
+            else buffer.TimesInPlace(momentum).PlusInPlace(gradient);
+            Descend(values, gradient.PlusScaled(buffer, momentum), LearningRate);
             return;
         }
         // b ← μb + g + λp, summed in the buffer itself (torch forms g + λp first; the difference is rounding).
         if (first) buffer.copy_(gradients);
-        else buffer.mul_(momentum).add_(gradients);
+        else buffer.TimesInPlace(momentum).PlusInPlace(gradients);
         AddDecay(buffer, values);
         Descend(values, buffer, LearningRate);
     }

@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using VisionLab.Training.Optimizers;
 using static TorchSharp.torch;
 
@@ -24,11 +25,13 @@ public static class GradientClipping
         if (!(maxNorm > 0 && double.IsFinite(maxNorm)))
             throw new VisionLabException($"gradient clipping max norm {maxNorm} must be a positive number");
         using var _ = no_grad();
-        using var norm = linalg.vector_norm(parameters.Gradients);
+        // norm() is linalg.vector_norm with ord 2 (libtorch's norm calls it), but TorchSharp passes its 2 as a
+        // plain float: vector_norm's ord would be a Scalar left to the finalizer (see HeldScalars).
+        using var norm = parameters.Gradients.norm();
         double total = norm.to_type(ScalarType.Float64).item<double>();
         if (!double.IsFinite(total)) return total;
         double coefficient = maxNorm / (total + NormGuard);
-        if (coefficient < 1) parameters.Gradients.mul_(coefficient);
+        if (coefficient < 1) parameters.Gradients.TimesInPlace(coefficient);
         return total;
     }
 }

@@ -1,3 +1,4 @@
+using VisionLab.Runtime;
 using static TorchSharp.torch;
 
 namespace VisionLab.Data.Transforms.Images;
@@ -29,8 +30,8 @@ public sealed class MixUp(int numClasses, double p = 0.5, double alpha = 1.0) : 
         if (random.NextDouble() >= P) return (images.clone(), targets);
         double lambda = BatchMixing.SampleBeta(Alpha, random);
         using var rolledImages = images.roll(1, 0);
-        using var mixedImages = images * lambda;
-        var result = mixedImages.add(rolledImages, alpha: 1.0 - lambda);
+        using var mixedImages = images.Times(lambda);
+        var result = mixedImages.PlusScaled(rolledImages, 1.0 - lambda);
         return (result, BatchMixing.MixTargets(targets, lambda));
     }
 
@@ -105,8 +106,8 @@ internal static class BatchMixing
     {
         using (targets)
         using (var rolled = targets.roll(1, 0))
-        using (var scaled = targets * lambda)
-            return scaled.add(rolled, alpha: 1.0 - lambda);
+        using (var scaled = targets.Times(lambda))
+            return scaled.PlusScaled(rolled, 1.0 - lambda);
     }
 
     /// <summary>Beta(α, α) as X / (X + Y) with X, Y ~ Gamma(α): the first coordinate of Dirichlet(α, α), as torchvision draws it.</summary>
