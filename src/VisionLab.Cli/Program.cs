@@ -71,9 +71,24 @@ app.Configure(config =>
 });
 
 bool verbose = args.Contains("--verbose");
+// Ctrl+C and SIGTERM (a service manager stopping serve, a training job cancelled through the web
+// API) end a command the same way: its cancellation token fires, and a training run records itself
+// as killed with its checkpoints intact. A second Ctrl+C is left alone, so it ends the process at once.
+using var interrupted = new CancellationTokenSource();
+Console.CancelKeyPress += (_, e) =>
+{
+    if (interrupted.IsCancellationRequested) return;
+    e.Cancel = true;
+    interrupted.Cancel();
+};
+using var terminate = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, signal =>
+{
+    signal.Cancel = true;
+    interrupted.Cancel();
+});
 try
 {
-    return app.Run(args);
+    return app.Run(args, interrupted.Token);
 }
 catch (VisionLabException e)
 {

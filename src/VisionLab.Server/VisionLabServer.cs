@@ -120,8 +120,8 @@ public sealed class VisionLabServer : IAsyncDisposable
     private static IFileProvider WebRoot(WebApplication app) =>
         Directory.Exists(app.Environment.WebRootPath) ? new PhysicalFileProvider(app.Environment.WebRootPath) : new NullFileProvider();
 
-    /// <summary>Blocks until the process is asked to stop (Ctrl+C, SIGTERM).</summary>
-    public Task WaitForShutdown() => app.WaitForShutdownAsync();
+    /// <summary>Returns when the process is asked to stop or <paramref name="stop"/> fires.</summary>
+    public Task WaitForShutdown(CancellationToken stop = default) => app.WaitForShutdownAsync(stop);
 
     public async ValueTask DisposeAsync()
     {

@@ -93,7 +93,7 @@ public sealed class ServeCommand : AsyncCommand<ServeSettings>
                                    $"batches of up to {options.MaxBatch}, API key {(options.ApiKey is null ? "not set: training jobs refused" : "set")}; Ctrl+C stops");
         }
         Console.Out.Flush();
-        await server.WaitForShutdown();
+        await server.WaitForShutdown(cancellation);
         return 0;
     }
 

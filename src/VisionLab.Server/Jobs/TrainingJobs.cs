@@ -151,14 +151,14 @@ public sealed class TrainingJobs : IAsyncDisposable
     private static string? LastError(string stderr) =>
         stderr.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.StartsWith("error:", StringComparison.Ordinal))?["error:".Length..].Trim();
 
-    // Ctrl+C first, which ends a run cleanly (recorded as killed, checkpoints intact); a process
-    // that has not stopped after the grace period is killed outright.
+    // SIGTERM first, which visionlab takes as Ctrl+C: the run ends cleanly (recorded as killed,
+    // checkpoints intact). A process that has not stopped after the grace period is killed outright.
     private void Interrupt(Process process)
     {
         try
         {
             if (process.HasExited) return;
-            if (!OperatingSystem.IsWindows() && SendSignal(process.Id, SigInt) == 0)
+            if (!OperatingSystem.IsWindows() && SendSignal(process.Id, SigTerm) == 0)
             {
                 _ = Task.Delay(StopGrace).ContinueWith(_ =>
                 {
@@ -175,7 +175,7 @@ public sealed class TrainingJobs : IAsyncDisposable
         }
     }
 
-    private const int SigInt = 2;
+    private const int SigTerm = 15;
 
     [DllImport("libc", EntryPoint = "kill")]
     private static extern int SendSignal(int pid, int signal);
