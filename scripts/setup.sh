@@ -8,6 +8,7 @@ packages=(dataset-fashion-mnist fonts-dejavu-core libturbojpeg0)
 if [[ "${1:-}" == "--reference" ]]; then
   packages+=(python3-torch python3-torchvision python3-numpy libopenblas0-pthread)
   packages+=(postgresql)   # a private server for the run store's tests (tests/VisionLab.Tests/Tracking/Store)
+  packages+=(chromium)     # the browser Playwright drives in the served page's tests (tests/VisionLab.Tests/Server/Browser)
 fi
 
 missing=()
