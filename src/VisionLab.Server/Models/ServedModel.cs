@@ -78,10 +78,19 @@ public sealed class ServedModel : IDisposable
     {
         // Decoding here, on the request's thread, keeps the model's thread for model work.
         var image = decoder.Decode(encoded, fileName, Info.EvalTransform.Channels);
-        return Queue.RunAsync(() =>
+        try
         {
-            using (image) return ExplainerFor(layer).Explain(image, fileName, [method], target);
-        });
+            return Queue.RunAsync(() =>
+            {
+                using (image) return ExplainerFor(layer).Explain(image, fileName, [method], target);
+            });
+        }
+        catch
+        {
+            // Refused by a full queue: the work that would have disposed the image never runs.
+            image.Dispose();
+            throw;
+        }
     }
 
     // Made on the model's thread and kept: building one walks the model for its layers.
