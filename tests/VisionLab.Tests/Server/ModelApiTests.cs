@@ -120,6 +120,8 @@ public sealed class ModelApiTests(ServedLeNet served)
         { "unknown-method", 400, "unknown explanation method" },
         { "class-out-of-range", 400, "out of range" },
         { "top-zero", 400, "at least 1" },
+        { "missing-api-key", 401, "X-Api-Key" },
+        { "wrong-api-key", 403, "does not hold this server's API key" },
     };
 
     [Theory]
@@ -160,6 +162,12 @@ public sealed class ModelApiTests(ServedLeNet served)
             "unknown-method" => await Client.PostAsync(Explain + "?method=gradcan", ServedLeNet.Form(png)),
             "class-out-of-range" => await Client.PostAsync(Explain + "?class=10", ServedLeNet.Form(png)),
             "top-zero" => await Client.PostAsync(Predict + "?top=0", ServedLeNet.Form(png)),
+            "missing-api-key" => await Client.PostAsJsonAsync("/api/train", new { config = new { model = "lenet5" } }),
+            "wrong-api-key" => await Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, "/api/train")
+            {
+                Content = JsonContent.Create(new { config = new { model = "lenet5" } }),
+                Headers = { { VisionLab.Server.Security.ApiKey.Header, "a-wrong-key-of-some-length" } },
+            }),
             _ => throw new ArgumentException(kind),
         };
     }
