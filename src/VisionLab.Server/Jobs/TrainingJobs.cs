@@ -115,8 +115,11 @@ public sealed class TrainingJobs : IAsyncDisposable
             UseShellExecute = false,
         };
         foreach (string a in options.TrainCommand.Skip(1)) start.ArgumentList.Add(a);
-        foreach (string a in new[] { "train", "--config", job.ConfigFile, "--store", StoreLocation, "--json" }) start.ArgumentList.Add(a);
+        foreach (string a in new[] { "train", "--config", job.ConfigFile, "--json" }) start.ArgumentList.Add(a);
         start.Environment["NO_COLOR"] = "1";
+        // Through the environment, not the command line: a PostgreSQL URL carries a password, and
+        // every user of the machine can read every process's arguments.
+        start.Environment[ExperimentStore.LocationVariable] = StoreLocation;
 
         using var process = Process.Start(start) ?? throw new VisionLabException("could not start visionlab train");
         job.MarkRunning();

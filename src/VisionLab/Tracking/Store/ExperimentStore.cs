@@ -7,8 +7,12 @@ public static class ExperimentStore
     /// project (the current folder), so a project carries its own history.</summary>
     public static string DefaultPath => Path.GetFullPath(Path.Combine("runs", "visionlab.sqlite"));
 
+    /// <summary>The store used when no <c>--store</c> is given, if set: a way to name a PostgreSQL
+    /// URL (which holds a password) without putting it on a command line other users can read.</summary>
+    public const string LocationVariable = "VISIONLAB_STORE";
+
     /// <summary>
-    /// <paramref name="location"/> null or empty: the SQLite file at <see cref="DefaultPath"/>;
+    /// <paramref name="location"/> null or empty: <see cref="LocationVariable"/> when set, else the SQLite file at <see cref="DefaultPath"/>;
     /// <c>postgres://user:password@host:port/database</c> (or <c>postgresql://</c>): that
     /// PostgreSQL database, shared by a team or several machines; anything else: the path of a
     /// SQLite file. The tables are created, or brought up to date, on open.
@@ -17,6 +21,7 @@ public static class ExperimentStore
     /// rather than a new empty store.</param>
     public static IExperimentStore Open(string? location, bool create = true)
     {
+        if (string.IsNullOrWhiteSpace(location)) location = Environment.GetEnvironmentVariable(LocationVariable);
         if (string.IsNullOrWhiteSpace(location)) return new SqliteExperimentStore(DefaultPath, create);
         if (PostgresLocation.IsUrl(location)) return new PostgresExperimentStore(PostgresLocation.Parse(location));
         if (location.Contains("://", StringComparison.Ordinal))
