@@ -128,18 +128,13 @@ public sealed class TrainingJobs : IAsyncDisposable
         var follower = new StoreFollower(store, job);
         using var cancelled = job.Cancellation.Token.Register(() => Interrupt(process));
         using var shutdown = stopping.Token.Register(() => Interrupt(process));
-        while (!process.HasExited)
+        var exited = process.WaitForExitAsync();
+        while (!exited.IsCompleted)
         {
             follower.Poll();
-            try
-            {
-                await process.WaitForExitAsync(stopping.Token).WaitAsync(PollInterval);
-            }
-            catch (TimeoutException)
-            {
-            }
+            await Task.WhenAny(exited, Task.Delay(PollInterval));
         }
-        await process.WaitForExitAsync();
+        await exited;
         follower.Poll();
         await output;
         string stderr = await errors;
