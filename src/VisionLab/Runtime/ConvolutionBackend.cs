@@ -57,8 +57,10 @@ public static class ConvolutionBackend
     /// of a shape its forward kernels get wrong are hooked so that libtorch's own kernels run them:
     /// each switches oneDNN off on entry and back on when the last such convolution in flight (on any
     /// thread) has finished, so none ever runs on oneDNN, while the others do.
-    /// Returns the hooks' count; dispose the result to remove them. Call only in a process that
-    /// computes no convolution gradients afterwards, unless it calls <see cref="RequireExactGradients"/> first.
+    /// Returns the hooks' count; dispose the result to remove them, which switches oneDNN off again
+    /// once no routing is left, so a process that served or evaluated and then trains (a test run,
+    /// a notebook) computes exact gradients. While a routing is alive, call
+    /// <see cref="RequireExactGradients"/> before computing convolution gradients.
     /// </summary>
     public static InferenceRouting UseOneDnnForInference(nn.Module model)
     {
@@ -78,9 +80,15 @@ public static class ConvolutionBackend
                 return output;
             }).remove);
         }
-        SetOneDnn(true);
+        lock (Gate)
+        {
+            liveRoutings++;
+            SetOneDnn(true);
+        }
         return new InferenceRouting(removers.Count / 2, removers);
     }
+
+    private static int liveRoutings;
 
     /// <summary>The hooks <see cref="UseOneDnnForInference"/> placed on one model.</summary>
     public sealed class InferenceRouting(int routedConvolutions, List<Action> removers) : IDisposable
@@ -88,10 +96,18 @@ public static class ConvolutionBackend
         /// <summary>Convolutions that run on libtorch's own kernels.</summary>
         public int RoutedConvolutions { get; } = routedConvolutions;
 
+        private bool disposed;
+
         public void Dispose()
         {
             foreach (var remove in removers) remove();
             removers.Clear();
+            lock (Gate)
+            {
+                if (disposed) return;
+                disposed = true;
+                if (--liveRoutings == 0) SetOneDnn(false);
+            }
         }
     }
 

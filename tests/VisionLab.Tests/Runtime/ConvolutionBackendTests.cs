@@ -124,6 +124,31 @@ public class ConvolutionBackendTests(Xunit.Abstractions.ITestOutputHelper output
         }
     }
 
+    [Fact]
+    public void OneDnn_stays_on_while_any_inference_routing_lives_and_goes_off_with_the_last()
+    {
+        // A served model routes for the server's lifetime; once it is gone, the same process must
+        // compute exact gradients again without anyone remembering to switch.
+        using var lenet = ModelZoo.Create("lenet5", new ModelOptions(10, 1));
+        using var resnet = ModelZoo.Create("resnet18", new ModelOptions(10, 3));
+        try
+        {
+            var first = ConvolutionBackend.UseOneDnnForInference(lenet);
+            var second = ConvolutionBackend.UseOneDnnForInference(resnet);
+            first.Dispose();
+            first.Dispose();
+            Assert.True(ConvolutionBackend.OneDnnEnabled);
+            second.Dispose();
+            Assert.False(ConvolutionBackend.OneDnnEnabled);
+            var errors = Compare(32, 12, 3, 1, 4, groups: 1, backward: true, seed: 2);
+            Assert.True(errors[1] < 1e-4, $"input gradient relative error {errors[1]:E2}");
+        }
+        finally
+        {
+            ConvolutionBackend.RequireExactGradients();
+        }
+    }
+
     /// <returns>Relative max errors of the output, the input gradient and the weight gradient.</returns>
     private static double[] Compare(int cin, int cout, int kernel, int stride, int batch, int groups, bool backward, int seed)
     {
