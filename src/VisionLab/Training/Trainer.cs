@@ -86,6 +86,8 @@ public sealed class Trainer(ImageClassifier model, TrainingPlan plan, IReadOnlyL
         Epochs = epochs;
         using var routing = OneDnnTrainingRouting.Route([Model, .. objective.Networks]);
         int classes = Model.NumClasses;
+        double elapsedBefore = history.Count > 0 ? history[^1].ElapsedSeconds : 0;
+        var wall = Stopwatch.StartNew();
         foreach (var c in callbacks) c.OnTrainBegin(this);
         for (int epoch = history.Count; epoch < epochs && !StoppedEarly; epoch++)
         {
@@ -99,7 +101,7 @@ public sealed class Trainer(ImageClassifier model, TrainingPlan plan, IReadOnlyL
             StoppedEarly = Plan.EarlyStopping?.ShouldStop(epoch, monitored) == true && epoch + 1 < epochs;
             var result = new EpochResult(epoch + 1, Optimizer.LearningRate, loss, accuracy,
                 evaluation.Loss, evaluation.Accuracy, seconds, train.ImagesPerEpoch / seconds,
-                evaluation.Seconds, ProcessMemory.SettledResidentMb());
+                evaluation.Seconds, ProcessMemory.SettledResidentMb(), elapsedBefore + wall.Elapsed.TotalSeconds);
             history.Add(result);
             foreach (var c in callbacks) c.OnEpochEnd(this, result, evaluation);
         }

@@ -18,6 +18,7 @@ public static class EpochMetrics
     public const string TrainImagesPerSecond = "train_images_per_second";
     public const string EvalSeconds = "eval_seconds";
     public const string ResidentMemoryMb = "resident_memory_mb";
+    public const string ElapsedSeconds = "elapsed_seconds";
 
     /// <summary>The epoch's mean training loss so far, every few batches (step: batch from the start).</summary>
     public const string RunningTrainLoss = "running_train_loss";
@@ -28,7 +29,7 @@ public static class EpochMetrics
     public static IReadOnlyList<string> PerEpoch { get; } =
     [
         LearningRate, TrainLoss, TrainAccuracy, TestLoss, TestAccuracy,
-        TrainSeconds, TrainImagesPerSecond, EvalSeconds, ResidentMemoryMb,
+        TrainSeconds, TrainImagesPerSecond, EvalSeconds, ResidentMemoryMb, ElapsedSeconds,
     ];
 
     public static bool IsPerBatch(string metric) => metric is RunningTrainLoss or RunningTrainAccuracy;
@@ -47,6 +48,7 @@ public static class EpochMetrics
             new(TrainImagesPerSecond, step, epoch.TrainImagesPerSecond, recorded),
             new(EvalSeconds, step, epoch.EvalSeconds, recorded),
             new(ResidentMemoryMb, step, epoch.ResidentMemoryMb, recorded),
+            new(ElapsedSeconds, step, epoch.ElapsedSeconds, recorded),
         ];
     }
 
@@ -65,7 +67,8 @@ public static class EpochMetrics
         {
             double Get(string metric) => e.Values.TryGetValue(metric, out double v) ? v : double.NaN;
             return new EpochResult(e.Epoch, Get(LearningRate), Get(TrainLoss), Get(TrainAccuracy), Get(TestLoss),
-                Get(TestAccuracy), Get(TrainSeconds), Get(TrainImagesPerSecond), Get(EvalSeconds), Get(ResidentMemoryMb));
+                Get(TestAccuracy), Get(TrainSeconds), Get(TrainImagesPerSecond), Get(EvalSeconds), Get(ResidentMemoryMb),
+                e.Values.GetValueOrDefault(ElapsedSeconds));
         }).ToList();
     }
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using VisionLab.Data.Transforms;
 using VisionLab.Reporting;
 using VisionLab.Runs;
@@ -15,8 +14,6 @@ namespace VisionLab.Training.Callbacks;
 public sealed class RunRecorder(RunFolder run, string model, string data, IReadOnlyList<string> classes, EvalTransform transform)
     : ITrainerCallback
 {
-    private readonly Stopwatch wall = Stopwatch.StartNew();
-
     public RunMetrics? Latest { get; private set; }
 
     // Load the fonts and native chart code before the first epoch, so that epoch 1's memory
@@ -25,8 +22,7 @@ public sealed class RunRecorder(RunFolder run, string model, string data, IReadO
 
     public void OnEpochEnd(Trainer trainer, EpochResult result, EvaluationResult evaluation)
     {
-        Latest = RunMetrics.From(model, data, trainer.Model.ParameterCount(), trainer.History, evaluation, classes,
-            wall.Elapsed.TotalSeconds);
+        Latest = RunMetrics.From(model, data, trainer.Model.ParameterCount(), trainer.History, evaluation, classes);
         run.WriteJson(run.MetricsFile, Latest);
         AtomicFile.WriteAllBytes(run.CurvesImage, TrainingCurves.RenderPng(trainer.History, $"{model} on {data}"));
         EvaluationReport.Write(run.Root, evaluation, classes, transform, model, data, $"{model} on {data}, epoch {result.Epoch}");

@@ -13,6 +13,8 @@ public sealed record RunMetrics
     public required int BestEpoch { get; init; }
     public required double TrainImagesPerSecond { get; init; }
     public required double TrainSeconds { get; init; }
+    /// <summary>Wall-clock seconds from the start of training to the end of the last epoch,
+    /// across resumes (see <see cref="EpochResult.ElapsedSeconds"/>).</summary>
     public required double WallSeconds { get; init; }
     public required double ResidentMemoryMbFirstEpoch { get; init; }
     public required double ResidentMemoryMbLastEpoch { get; init; }
@@ -37,7 +39,7 @@ public sealed record RunMetrics
     public const int MostConfusedPairs = 10;
 
     public static RunMetrics From(string model, string data, long parameters, IReadOnlyList<EpochResult> history,
-        EvaluationResult last, IReadOnlyList<string> classes, double wallSeconds)
+        EvaluationResult last, IReadOnlyList<string> classes)
     {
         var best = history.MaxBy(h => h.TestAccuracy)!;
         var report = ClassificationReport.From(last.Confusion, classes);
@@ -55,7 +57,7 @@ public sealed record RunMetrics
             BestEpoch = best.Epoch,
             TrainImagesPerSecond = images / trainSeconds,
             TrainSeconds = trainSeconds,
-            WallSeconds = wallSeconds,
+            WallSeconds = history[^1].ElapsedSeconds,
             ResidentMemoryMbFirstEpoch = history[0].ResidentMemoryMb,
             ResidentMemoryMbLastEpoch = history[^1].ResidentMemoryMb,
             History = history,

@@ -72,18 +72,19 @@ public class EvaluationReportTests
     public void Metrics_json_gains_top5_macro_f1_and_the_most_confused_pairs()
     {
         var result = Evaluate(keepExamples: 0);
-        var epoch = new EpochResult(1, 0.1, 1.0, 0.5, result.Loss, result.Accuracy, 2.0, 100, result.Seconds, 300);
+        var epoch = new EpochResult(1, 0.1, 1.0, 0.5, result.Loss, result.Accuracy, 2.0, 100, result.Seconds, 300, ElapsedSeconds: 3.0);
 
-        var metrics = RunMetrics.From("toy", "noise", 0, [epoch], result, Digits, 3.0);
+        var metrics = RunMetrics.From("toy", "noise", 0, [epoch], result, Digits);
 
         Assert.Equal(result.Top5Accuracy, metrics.Top5Accuracy);
         Assert.Equal(5, metrics.TopK);
+        Assert.Equal(3.0, metrics.WallSeconds);
         Assert.Equal(ClassificationReport.From(result.Confusion, Digits).MacroAverage.F1, metrics.MacroF1);
         Assert.Equal(result.Confusion.MostConfused(Digits, RunMetrics.MostConfusedPairs), metrics.MostConfused);
         Assert.True(metrics.MostConfused!.Count is > 0 and <= RunMetrics.MostConfusedPairs);
 
         // An evaluation made without top-k (its record built directly) leaves top-5 out rather than claim 0.
         var bare = new EvaluationResult(result.Loss, result.Accuracy, result.Confusion, result.Seconds);
-        Assert.Null(RunMetrics.From("toy", "noise", 0, [epoch], bare, Digits, 3.0).Top5Accuracy);
+        Assert.Null(RunMetrics.From("toy", "noise", 0, [epoch], bare, Digits).Top5Accuracy);
     }
 }

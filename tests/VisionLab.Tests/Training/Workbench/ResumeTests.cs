@@ -72,6 +72,15 @@ public sealed class ResumeTests(ITestOutputHelper output)
         var extended = CliRunner.Run("train", "--resume", run, "--epochs", "2", "--json");
         Assert.True(extended.ExitCode == 0, extended.Stderr);
         Assert.Equal(2, Checkpoint.ReadInfo(Path.Combine(run, "checkpoints", "last.ckpt")).Epoch);
+        // Wall time counts both sittings: epoch 2's clock starts where epoch 1's stopped.
+        using (var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json"))))
+        {
+            var epochs = metrics.RootElement.GetProperty("history").EnumerateArray().ToList();
+            double Field(int i, string name) => epochs[i].GetProperty(name).GetDouble();
+            Assert.True(Field(0, "elapsed_seconds") >= Field(0, "train_seconds") + Field(0, "eval_seconds"));
+            Assert.True(Field(1, "elapsed_seconds") >= Field(0, "elapsed_seconds") + Field(1, "train_seconds") + Field(1, "eval_seconds"));
+            Assert.Equal(Field(1, "elapsed_seconds"), metrics.RootElement.GetProperty("wall_seconds").GetDouble());
+        }
 
         Directory.CreateDirectory(dir.File("empty"));
         File.WriteAllText(Path.Combine(dir.File("empty"), "config.json"), "{}");
