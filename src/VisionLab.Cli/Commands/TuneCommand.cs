@@ -50,6 +50,11 @@ public sealed class TuneSettings : CommonSettings
     [Description("Override a config key for every trial (repeatable); the search space's keys win.")]
     public string[] Set { get; init; } = [];
 
+    [CommandOption("--heartbeat <SECONDS>")]
+    [Description("How often a running trial's worker records that it is alive. A trial whose worker is silent for 4 heartbeats (killed, crashed) is marked failed by the next worker to start a trial.")]
+    [DefaultValue(30.0)]
+    public double HeartbeatSeconds { get; init; } = 30;
+
     [CommandOption("-o|--out <DIR>")]
     [Description("Folder of the trials' run folders, <study>-trial<N> (default: runs).")]
     [DefaultValue("runs")]
@@ -59,6 +64,7 @@ public sealed class TuneSettings : CommonSettings
         Config == "" ? ValidationResult.Error("--config is required")
         : Space == "" ? ValidationResult.Error("--space is required")
         : Trials < 1 ? ValidationResult.Error("--trials N (at least 1) is required")
+        : !(HeartbeatSeconds > 0) ? ValidationResult.Error($"--heartbeat {HeartbeatSeconds} must be a positive number of seconds")
         : ValidationResult.Success();
 }
 
@@ -80,7 +86,11 @@ public sealed class TuneCommand : Command<TuneSettings>
         ExperimentConfig.Load(s.Config, [.. s.Set, .. sample.Select(p => $"{p.Key}={p.Value}")]).Validate();
         string study = s.Study ?? Path.GetFileNameWithoutExtension(s.Config);
         using var store = ExperimentStore.Open(s.Store);
-        var tuner = new Tuner(store, study, StudyDirection.Maximize, space, sampler, pruner);
+        var tuner = new Tuner(store, study, StudyDirection.Maximize, space, sampler, pruner)
+        {
+            HeartbeatInterval = TimeSpan.FromSeconds(s.HeartbeatSeconds),
+            GracePeriod = TimeSpan.FromSeconds(4 * s.HeartbeatSeconds),
+        };
 
         if (!s.Json)
         {
@@ -89,6 +99,8 @@ public sealed class TuneCommand : Command<TuneSettings>
             tuner.TrialStarted += t => AnsiConsole.MarkupLine($"[dim]trial {t.Number}: {Markup.Escape(Overrides(t.Parameters))}[/]");
             tuner.TrialFinished += o => AnsiConsole.MarkupLine($"trial {o.Number} [bold]{o.State.ToString().ToLowerInvariant()}[/]" +
                 (o.Value is double v ? $", test accuracy {v:P2}" : "") + (o.Error is null ? "" : $": {Markup.Escape(o.Error)}"));
+            tuner.StaleTrialFailed += t => AnsiConsole.MarkupLine(
+                $"[yellow]trial {t.Number} marked failed: {Markup.Escape(t.Message ?? "")}[/]");
         }
 
         var mine = tuner.Run(s.Trials, (trial, reporter, token) =>
@@ -97,8 +109,7 @@ public sealed class TuneCommand : Command<TuneSettings>
             {
                 Out = Path.GetFullPath(Path.Combine(s.Out, $"{study}-trial{trial.Number:D3}")),
             };
-            var outcome = TrainingJob.Run(config.Validate(), [new PruningReporter(reporter)], token, store);
-            if (outcome.RunId is not null) reporter.AttachRun(outcome.RunId);
+            var outcome = TrainingJob.Run(config.Validate(), [new PruningReporter(reporter)], token, store, reporter.AttachRun);
             return outcome.Metrics.BestTestAccuracy;
         }, cancellation);
 
@@ -110,13 +121,15 @@ public sealed class TuneCommand : Command<TuneSettings>
             return 0;
         }
         var table = new Table().Border(TableBorder.Rounded).Title($"Study {Markup.Escape(study)}: {trials.Count} trials");
-        foreach (string column in new[] { "trial", "state", "best test accuracy", "epochs", "parameters" })
+        bool anyFailed = trials.Any(t => t.Message is not null);
+        foreach (string column in new[] { "trial", "state", "best test accuracy", "epochs", "parameters" }.Concat(anyFailed ? ["why it failed"] : []))
             table.AddColumn(column is "best test accuracy" or "epochs" ? new TableColumn(column).RightAligned() : new TableColumn(column));
         foreach (var t in trials.OrderByDescending(t => t.Value ?? double.NegativeInfinity))
         {
             string mark = t.Number == best?.Number ? "[green bold]" : "[default]";
-            table.AddRow($"{mark}{t.Number}[/]", t.State.ToString().ToLowerInvariant(), t.Value is double v ? $"{v:P2}" : "",
-                $"{t.Intermediate.Count}", Markup.Escape(Overrides(t.Parameters)));
+            string[] cells = [$"{mark}{t.Number}[/]", t.State.ToString().ToLowerInvariant(), t.Value is double v ? $"{v:P2}" : "",
+                $"{t.Intermediate.Count}", Markup.Escape(Overrides(t.Parameters))];
+            table.AddRow(anyFailed ? [.. cells, Markup.Escape(t.Message ?? "")] : cells);
         }
         AnsiConsole.Write(table);
         if (best is not null)

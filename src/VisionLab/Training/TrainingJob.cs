@@ -29,9 +29,12 @@ public sealed record TrainingOutcome(RunFolder Run, RunMetrics Metrics, IReadOnl
 public static class TrainingJob
 {
     /// <param name="store">Where the run is recorded as it goes (<c>visionlab runs</c>); null: only in its folder.</param>
+    /// <param name="recorded">Called with the run's id in <paramref name="store"/> as soon as it has
+    /// one, before training starts, so that whatever the run belongs to can point at it even if the
+    /// process dies mid-run.</param>
     public static TrainingOutcome Run(TrainingConfig config, IEnumerable<ITrainerCallback> observers,
-        CancellationToken cancellation = default, IExperimentStore? store = null) =>
-        Execute(config, () => RunFolder.Create(config.Out, config.Model, DateTime.Now), resume: null, observers, store, cancellation);
+        CancellationToken cancellation = default, IExperimentStore? store = null, Action<string>? recorded = null) =>
+        Execute(config, () => RunFolder.Create(config.Out, config.Model, DateTime.Now), resume: null, observers, store, recorded, cancellation);
 
     /// <summary>
     /// Continues the run in <paramref name="runFolder"/> from its last checkpoint with the config saved
@@ -45,14 +48,14 @@ public static class TrainingJob
         var run = RunFolder.Open(runFolder);
         var config = ExperimentConfig.ReadJson(run.ConfigFile);
         if (epochs is int total) config = config with { Epochs = total };
-        return Execute(config with { Out = run.Root }, () => run, resume: run, observers, store, cancellation);
+        return Execute(config with { Out = run.Root }, () => run, resume: run, observers, store, recorded: null, cancellation);
     }
 
     /// <param name="openRun">Creates (or opens) the run folder, once everything has been checked, so
     /// a run refused for bad settings leaves no folder behind.</param>
     /// <param name="resume">The run to continue from its last checkpoint; null: a new run.</param>
     private static TrainingOutcome Execute(TrainingConfig config, Func<RunFolder> openRun, RunFolder? resume,
-        IEnumerable<ITrainerCallback> observers, IExperimentStore? store, CancellationToken cancellation)
+        IEnumerable<ITrainerCallback> observers, IExperimentStore? store, Action<string>? recorded, CancellationToken cancellation)
     {
         config.Validate();
         var pruning = config.Prune is null ? null : PruningSpec.Parse(config.Prune);
@@ -127,6 +130,7 @@ public static class TrainingJob
         var tracker = store is null ? null
             : resume is not null ? RunTracker.Continue(store, run, config.Model, data.Name, configText)
             : RunTracker.Start(store, run, config.Model, data.Name, configText);
+        if (tracker is not null) recorded?.Invoke(tracker.RunId);
         // The tracker follows the checkpoint saver, so an epoch reaches the store after its
         // checkpoint, and precedes the observers, so a tuning pruner sees the epoch stored.
         var trainer = new Trainer(model, plan,

@@ -10,13 +10,18 @@ public enum StudyDirection { Maximize, Minimize }
 /// </summary>
 /// <param name="Intermediate">The objective after each epoch so far, in order; pruners compare these.</param>
 /// <param name="RunId">The run store's id of the training run this trial is, once it has one.</param>
+/// <param name="Message">Why a failed trial failed; null otherwise.</param>
+/// <param name="Heartbeat">When the trial's worker last said it was still running it (UTC); its
+/// start until the first heartbeat.</param>
 public sealed record TrialRecord(
     int Number,
     TrialState State,
     IReadOnlyDictionary<string, string> Parameters,
     double? Value,
     IReadOnlyList<double> Intermediate,
-    string? RunId = null);
+    string? RunId = null,
+    string? Message = null,
+    DateTime? Heartbeat = null);
 
 /// <summary>
 /// Where a study's trials live. Several tuning workers — threads, processes or machines — share
@@ -44,7 +49,19 @@ public interface IStudyStorage
     /// <summary>Links a trial to its training run in the run store.</summary>
     void AttachRun(string study, int trial, string runId);
 
-    void FinishTrial(string study, int trial, TrialState state, double? value);
+    /// <param name="message">Why the trial failed, for a failed one.</param>
+    void FinishTrial(string study, int trial, TrialState state, double? value, string? message = null);
+
+    /// <summary>Records that the worker running <paramref name="trial"/> is alive. A trial that is no
+    /// longer running (another worker gave up on it) is left as it is.</summary>
+    void RecordHeartbeat(string study, int trial);
+
+    /// <summary>
+    /// Marks every running trial whose worker has not been heard from since <paramref name="silentSince"/>
+    /// (UTC) as failed, with a message saying so, and returns them. This is how a study gets over a
+    /// worker that crashed or was killed mid-trial: otherwise its trial would stay running forever.
+    /// </summary>
+    IReadOnlyList<TrialRecord> FailStaleTrials(string study, DateTime silentSince);
 
     /// <summary>Every trial of the study, by number.</summary>
     IReadOnlyList<TrialRecord> Trials(string study);

@@ -38,7 +38,7 @@ public sealed class InMemoryStudyStorage : IStudyStorage
         {
             var trials = Get(study).Trials;
             var parameters = new Dictionary<string, string>(propose(trials.ToArray()), StringComparer.Ordinal);
-            var trial = new TrialRecord(trials.Count, TrialState.Running, parameters, null, []);
+            var trial = new TrialRecord(trials.Count, TrialState.Running, parameters, null, [], Heartbeat: DateTime.UtcNow);
             trials.Add(trial);
             return trial;
         }
@@ -62,14 +62,39 @@ public sealed class InMemoryStudyStorage : IStudyStorage
         }
     }
 
-    public void FinishTrial(string study, int trial, TrialState state, double? value)
+    public void FinishTrial(string study, int trial, TrialState state, double? value, string? message = null)
     {
         if (state == TrialState.Running)
             throw new ArgumentException("a trial cannot finish in the Running state", nameof(state));
         lock (gate)
         {
             var record = Running(study, trial, "finish");
-            Update(study, record with { State = state, Value = value });
+            Update(study, record with { State = state, Value = value, Message = message });
+        }
+    }
+
+    public void RecordHeartbeat(string study, int trial)
+    {
+        lock (gate)
+        {
+            var record = Find(study, trial);
+            if (record.State == TrialState.Running) Update(study, record with { Heartbeat = DateTime.UtcNow });
+        }
+    }
+
+    public IReadOnlyList<TrialRecord> FailStaleTrials(string study, DateTime silentSince)
+    {
+        lock (gate)
+        {
+            var failed = Get(study).Trials.Where(t => t.State == TrialState.Running && t.Heartbeat < silentSince)
+                .Select(t => t with
+                {
+                    State = TrialState.Failed,
+                    Message = $"its worker stopped reporting (last heard from {t.Heartbeat:yyyy-MM-dd HH:mm:ss} UTC)",
+                })
+                .ToList();
+            foreach (var trial in failed) Update(study, trial);
+            return failed;
         }
     }
 

@@ -8,9 +8,14 @@ namespace VisionLab.Tuning;
 /// so together the workers start exactly N trials, each number once.
 /// </summary>
 /// <remarks>
-/// A trial whose objective throws is recorded as failed and the worker goes on; so is one whose
-/// objective returns NaN. <see cref="TrialPrunedException"/> records the trial as pruned.
-/// Cancellation records the running trial as failed and ends the worker.
+/// A trial whose objective throws is recorded as failed, with the reason, and the worker goes on;
+/// so is one whose objective returns NaN. <see cref="TrialPrunedException"/> records the trial as
+/// pruned. Cancellation records the running trial as failed and ends the worker.
+/// While a trial runs, its worker records a heartbeat every <see cref="HeartbeatInterval"/>; before
+/// starting a trial, a worker fails the trials of workers silent for longer than
+/// <see cref="GracePeriod"/> (killed, crashed, or cut off from the store), as Optuna's
+/// <c>heartbeat_interval</c> and <c>grace_period</c> do. Workers' clocks must agree to well within
+/// the grace period.
 /// </remarks>
 public sealed class Tuner
 {
@@ -34,6 +39,15 @@ public sealed class Tuner
     public StudyDirection Direction { get; }
     public SearchSpace Space { get; }
 
+    /// <summary>How often a running trial's worker says it is alive.</summary>
+    public TimeSpan HeartbeatInterval { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a running trial's worker may stay silent before other workers fail the trial.</summary>
+    public TimeSpan GracePeriod { get; init; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Raised on the worker's thread for each trial of a silent worker it marked failed.</summary>
+    public event Action<TrialRecord>? StaleTrialFailed;
+
     /// <summary>Raised on the worker's thread when it has started a trial.</summary>
     public event Action<TrialRecord>? TrialStarted;
 
@@ -55,11 +69,16 @@ public sealed class Tuner
         if (totalTrials < 1)
             throw new VisionLabException($"the number of trials must be at least 1 (got {totalTrials})");
 
+        if (HeartbeatInterval <= TimeSpan.Zero || GracePeriod <= HeartbeatInterval)
+            throw new VisionLabException(
+                $"the heartbeat interval ({HeartbeatInterval.TotalSeconds:G} s) must be positive and shorter than the grace period ({GracePeriod.TotalSeconds:G} s)");
         storage.EnsureStudy(Study, Direction, Space.ToJson());
         var outcomes = new List<TrialOutcome>();
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
+            foreach (var stale in storage.FailStaleTrials(Study, DateTime.UtcNow - GracePeriod))
+                StaleTrialFailed?.Invoke(stale);
             var trial = TryStartTrial(totalTrials);
             if (trial is null)
                 break;
@@ -93,6 +112,7 @@ public sealed class Tuner
         TrialRecord trial, Func<TrialRecord, TrialReporter, CancellationToken, double> objective, CancellationToken cancellation)
     {
         var reporter = new TrialReporter(storage, Study, Direction, pruner, trial.Number);
+        using var heartbeat = new Timer(_ => Beat(trial.Number), null, HeartbeatInterval, HeartbeatInterval);
         TrialOutcome outcome;
         try
         {
@@ -108,7 +128,7 @@ public sealed class Tuner
         }
         catch (OperationCanceledException e) when (cancellation.IsCancellationRequested)
         {
-            storage.FinishTrial(Study, trial.Number, TrialState.Failed, null);
+            storage.FinishTrial(Study, trial.Number, TrialState.Failed, null, Describe(e));
             TrialFinished?.Invoke(new(trial.Number, TrialState.Failed, trial.Parameters, null, Describe(e)));
             throw;
         }
@@ -117,8 +137,22 @@ public sealed class Tuner
             outcome = new(trial.Number, TrialState.Failed, trial.Parameters, null, Describe(e));
         }
 
-        storage.FinishTrial(Study, trial.Number, outcome.State, outcome.Value);
+        heartbeat.Dispose();
+        storage.FinishTrial(Study, trial.Number, outcome.State, outcome.Value, outcome.Error);
         return outcome;
+    }
+
+    private void Beat(int trial)
+    {
+        try
+        {
+            storage.RecordHeartbeat(Study, trial);
+        }
+        catch (Exception)
+        {
+            // A store that cannot be reached now may be reachable at the next beat; the trial's own
+            // writes report a store that stays away.
+        }
     }
 
     private static string Describe(Exception e) => $"{e.GetType().Name}: {e.Message}";

@@ -112,6 +112,81 @@ public class TunerTests
         Assert.Equal(TrialState.Failed, outcome.State);
         Assert.Equal("the objective returned NaN", outcome.Error);
         Assert.Equal(TrialState.Failed, storage.Trials("study")[0].State);
+        Assert.Equal("the objective returned NaN", storage.Trials("study")[0].Message);
+    }
+
+    [Fact]
+    public void A_failed_trial_keeps_why_it_failed_in_the_study()
+    {
+        var storage = new InMemoryStudyStorage();
+
+        NewTuner(storage).Run(2, (t, r, c) => t.Number == 0 ? throw new InvalidOperationException("out of disk") : 0.5);
+
+        var trials = storage.Trials("study");
+        Assert.Equal((TrialState.Failed, "InvalidOperationException: out of disk"), (trials[0].State, trials[0].Message));
+        Assert.Equal((TrialState.Complete, (string?)null), (trials[1].State, trials[1].Message));
+    }
+
+    [Fact]
+    public void The_trial_of_a_worker_that_went_silent_is_failed_by_the_next_worker_and_counts_toward_n()
+    {
+        var storage = new InMemoryStudyStorage();
+        storage.EnsureStudy("study", StudyDirection.Minimize, Space.ToJson());
+        // A worker that started a trial and was then killed: it never beats or finishes.
+        var orphan = storage.StartTrial("study", trials => new RandomSampler(5).Propose(Space, StudyDirection.Minimize, trials));
+        var quick = new Tuner(storage, "study", StudyDirection.Minimize, Space, new RandomSampler(1))
+        {
+            HeartbeatInterval = TimeSpan.FromMilliseconds(10),
+            GracePeriod = TimeSpan.FromMilliseconds(50),
+        };
+        var reported = new List<TrialRecord>();
+        quick.StaleTrialFailed += reported.Add;
+        Assert.True(SpinWait.SpinUntil(() => DateTime.UtcNow > orphan.Heartbeat!.Value.AddMilliseconds(80), TimeSpan.FromSeconds(5)));
+
+        var outcomes = quick.Run(3, (t, r, c) => 1.0);
+
+        Assert.Equal([1, 2], outcomes.Select(o => o.Number));
+        var stale = Assert.Single(reported);
+        Assert.Equal(orphan.Number, stale.Number);
+        var trials = storage.Trials("study");
+        Assert.Equal([TrialState.Failed, TrialState.Complete, TrialState.Complete], trials.Select(t => t.State));
+        Assert.Contains("stopped reporting", trials[0].Message);
+    }
+
+    [Fact]
+    public void A_long_trial_beats_so_other_workers_leave_it_running()
+    {
+        var storage = new InMemoryStudyStorage();
+        var tuner = new Tuner(storage, "study", StudyDirection.Minimize, Space, new RandomSampler(1))
+        {
+            HeartbeatInterval = TimeSpan.FromMilliseconds(20),
+            GracePeriod = TimeSpan.FromMilliseconds(200),
+        };
+        bool beat = false, othersLeftItAlone = false;
+
+        tuner.Run(1, (t, r, c) =>
+        {
+            var first = storage.Trials("study")[t.Number].Heartbeat!.Value;
+            // Longer than the grace period, with a check from "another worker" at the end.
+            beat = SpinWait.SpinUntil(() => storage.Trials("study")[t.Number].Heartbeat > first.AddMilliseconds(300), TimeSpan.FromSeconds(10));
+            othersLeftItAlone = storage.FailStaleTrials("study", DateTime.UtcNow - tuner.GracePeriod).Count == 0;
+            return 1.0;
+        });
+
+        Assert.True(beat, "the trial's heartbeat did not move on while it ran");
+        Assert.True(othersLeftItAlone);
+        Assert.Equal(TrialState.Complete, storage.Trials("study")[0].State);
+    }
+
+    [Fact]
+    public void A_heartbeat_no_shorter_than_the_grace_period_is_refused()
+    {
+        var tuner = new Tuner(new InMemoryStudyStorage(), "study", StudyDirection.Minimize, Space, new RandomSampler(1))
+        {
+            HeartbeatInterval = TimeSpan.FromSeconds(60),
+            GracePeriod = TimeSpan.FromSeconds(60),
+        };
+        Assert.Contains("shorter than the grace period", Assert.Throws<VisionLabException>(() => tuner.Run(1, (t, r, c) => 1.0)).Message);
     }
 
     [Fact]
@@ -200,7 +275,10 @@ public class TunerTests
 
         public void ReportIntermediate(string study, int trial, double value) => inner.ReportIntermediate(study, trial, value);
         public void AttachRun(string study, int trial, string runId) => inner.AttachRun(study, trial, runId);
-        public void FinishTrial(string study, int trial, TrialState state, double? value) => inner.FinishTrial(study, trial, state, value);
+        public void FinishTrial(string study, int trial, TrialState state, double? value, string? message) =>
+            inner.FinishTrial(study, trial, state, value, message);
+        public void RecordHeartbeat(string study, int trial) => inner.RecordHeartbeat(study, trial);
+        public IReadOnlyList<TrialRecord> FailStaleTrials(string study, DateTime silentSince) => inner.FailStaleTrials(study, silentSince);
         public IReadOnlyList<TrialRecord> Trials(string study) => inner.Trials(study);
     }
 }

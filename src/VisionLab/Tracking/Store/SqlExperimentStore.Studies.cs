@@ -44,15 +44,17 @@ internal abstract partial class SqlExperimentStore
                     throw MissingStudy(study);
                 var trials = ReadTrials(connection, transaction, study);
                 var parameters = new Dictionary<string, string>(propose(trials));
+                var now = DateTime.UtcNow;
                 int number = trials.Count == 0 ? 0 : trials[^1].Number + 1;
                 try
                 {
                     Execute(connection, transaction,
-                        "INSERT INTO trials (study, number, state, params, started) VALUES (@study, @number, @state, @params, @started)",
+                        "INSERT INTO trials (study, number, state, params, started, heartbeat) " +
+                        "VALUES (@study, @number, @state, @params, @started, @started)",
                         ("@study", study), ("@number", number), ("@state", Name(TrialState.Running)),
-                        ("@params", JsonSerializer.Serialize(parameters)), ("@started", Time(DateTime.UtcNow)));
+                        ("@params", JsonSerializer.Serialize(parameters)), ("@started", Time(now)));
                     transaction.Commit();
-                    return new TrialRecord(number, TrialState.Running, parameters, null, []);
+                    return new TrialRecord(number, TrialState.Running, parameters, null, [], Heartbeat: now);
                 }
                 catch (DbException e) when (IsUniqueViolation(e) && attempt < StartTrialAttempts)
                 {
@@ -81,7 +83,7 @@ internal abstract partial class SqlExperimentStore
             throw MissingTrial(study, trial);
     });
 
-    public void FinishTrial(string study, int trial, TrialState state, double? value)
+    public void FinishTrial(string study, int trial, TrialState state, double? value, string? message = null)
     {
         if (state == TrialState.Running)
             throw new ArgumentException("a trial finishes as complete, pruned or failed", nameof(state));
@@ -92,12 +94,50 @@ internal abstract partial class SqlExperimentStore
             using var transaction = BeginWrite(connection);
             RequireRunning(connection, transaction, study, trial);
             Execute(connection, transaction,
-                "UPDATE trials SET state = @state, value = @value, finished = @finished WHERE study = @study AND number = @number",
-                ("@state", Name(state)), ("@value", value is { } v ? Number(v) : null), ("@finished", Time(DateTime.UtcNow)),
-                ("@study", study), ("@number", trial));
+                "UPDATE trials SET state = @state, value = @value, message = @message, finished = @finished WHERE study = @study AND number = @number",
+                ("@state", Name(state)), ("@value", value is { } v ? Number(v) : null), ("@message", message),
+                ("@finished", Time(DateTime.UtcNow)), ("@study", study), ("@number", trial));
             transaction.Commit();
         });
     }
+
+    public void RecordHeartbeat(string study, int trial) => Use(connection =>
+    {
+        if (Execute(connection, null,
+                "UPDATE trials SET heartbeat = @now WHERE study = @study AND number = @number AND state = @running",
+                ("@now", Time(DateTime.UtcNow)), ("@study", study), ("@number", trial), ("@running", Name(TrialState.Running))) == 0
+            && Scalar(connection, null, "SELECT state FROM trials WHERE study = @study AND number = @number",
+                ("@study", study), ("@number", trial)) is null)
+            throw MissingTrial(study, trial);
+    });
+
+    public IReadOnlyList<TrialRecord> FailStaleTrials(string study, DateTime silentSince) => Use(connection =>
+    {
+        using var transaction = BeginWrite(connection);
+        if (Scalar(connection, transaction, "SELECT name FROM studies WHERE name = @study" + LockStudyRow, ("@study", study)) is null)
+            throw MissingStudy(study);
+        var stale = ReadTrials(connection, transaction, study)
+            .Where(t => t.State == TrialState.Running && t.Heartbeat < silentSince)
+            .ToList();
+        var failed = new List<TrialRecord>();
+        var now = DateTime.UtcNow;
+        foreach (var trial in stale)
+        {
+            string message = $"its worker stopped reporting (last heard from {trial.Heartbeat:yyyy-MM-dd HH:mm:ss} UTC): killed, crashed or cut off";
+            Execute(connection, transaction,
+                "UPDATE trials SET state = @failed, message = @message, finished = @now WHERE study = @study AND number = @number",
+                ("@failed", Name(TrialState.Failed)), ("@message", message), ("@now", Time(now)), ("@study", study), ("@number", trial.Number));
+            // The trial's training run stopped with its worker; the run store says so too.
+            if (trial.RunId is { } run)
+                Execute(connection, transaction,
+                    "UPDATE runs SET status = @failed, error = @message, finished = @now, updated = @now WHERE id = @id AND status = @running",
+                    ("@failed", Name(RunStatus.Failed)), ("@message", message), ("@now", Time(now)), ("@id", run),
+                    ("@running", Name(RunStatus.Running)));
+            failed.Add(trial with { State = TrialState.Failed, Message = message });
+        }
+        transaction.Commit();
+        return failed;
+    });
 
     public IReadOnlyList<TrialRecord> Trials(string study) => Use(connection =>
     {
@@ -106,7 +146,7 @@ internal abstract partial class SqlExperimentStore
         return ReadTrials(connection, null, study);
     });
 
-    private static List<TrialRecord> ReadTrials(DbConnection connection, DbTransaction? transaction, string study)
+    private List<TrialRecord> ReadTrials(DbConnection connection, DbTransaction? transaction, string study)
     {
         var intermediate = Query(connection, transaction,
                 "SELECT number, value FROM trial_intermediates WHERE study = @study ORDER BY number, step",
@@ -114,10 +154,11 @@ internal abstract partial class SqlExperimentStore
             .GroupBy(i => i.Number)
             .ToDictionary(g => g.Key, g => (IReadOnlyList<double>)g.Select(i => i.Value).ToArray());
         return Query(connection, transaction,
-            "SELECT number, state, params, value, run_id FROM trials WHERE study = @study ORDER BY number",
+            "SELECT number, state, params, value, run_id, message, COALESCE(heartbeat, started) FROM trials WHERE study = @study ORDER BY number",
             r => new TrialRecord(Integer(r, 0), Parse<TrialState>(r.GetString(1)),
                 JsonSerializer.Deserialize<Dictionary<string, string>>(r.GetString(2))!,
-                NullableNumber(r, 3), intermediate.GetValueOrDefault(Integer(r, 0), []), NullableText(r, 4)),
+                NullableNumber(r, 3), intermediate.GetValueOrDefault(Integer(r, 0), []), NullableText(r, 4),
+                NullableText(r, 5), NullableTime(r, 6)),
             ("@study", study));
     }
 

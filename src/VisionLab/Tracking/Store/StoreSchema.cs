@@ -71,5 +71,10 @@ internal static class StoreSchema
                 FOREIGN KEY (study, number) REFERENCES trials (study, number) ON DELETE CASCADE)
             """,
         ],
+        // 2: a running trial's last sign of life from its worker, and why a trial failed.
+        [
+            "ALTER TABLE trials ADD COLUMN heartbeat {timestamp}",
+            "ALTER TABLE trials ADD COLUMN message TEXT",
+        ],
     ];
 }

@@ -199,12 +199,83 @@ public abstract class ExperimentStoreContract
         ExperimentStore.Open(location).Dispose();
         using (var again = ExperimentStore.Open(location)) again.CreateRun(Run("v1"));
         using (var third = ExperimentStore.Open(location)) Assert.NotNull(third.FindRun("v1"));
-        Assert.Equal(1, ScalarSql(location, "SELECT COUNT(*) FROM schema_version"));
-        Assert.Equal(1, ScalarSql(location, "SELECT MAX(version) FROM schema_version"));
+        Assert.Equal(StoreSchema.Version, ScalarSql(location, "SELECT COUNT(*) FROM schema_version"));
+        Assert.Equal(StoreSchema.Version, ScalarSql(location, "SELECT MAX(version) FROM schema_version"));
 
         ExecuteSql(location, "INSERT INTO schema_version (version) VALUES (99)");
         var newer = Assert.Throws<VisionLabException>(() => ExperimentStore.Open(location));
         Assert.Contains("schema version 99, newer than this VisionLab knows", newer.Message);
+    }
+
+    [Fact]
+    public void A_version_1_store_upgrades_and_its_running_trial_counts_as_heard_from_when_it_started()
+    {
+        string location = NewLocation();
+        using (var store = ExperimentStore.Open(location))
+        {
+            store.EnsureStudy("old", StudyDirection.Maximize, "{}");
+            store.StartTrial("old", _ => new Dictionary<string, string> { ["seed"] = "1" });
+        }
+        // Back to version 1's shape, as a store written by the VisionLab before heartbeats.
+        ExecuteSql(location, "ALTER TABLE trials DROP COLUMN heartbeat");
+        ExecuteSql(location, "ALTER TABLE trials DROP COLUMN message");
+        ExecuteSql(location, "DELETE FROM schema_version WHERE version > 1");
+
+        using var upgraded = ExperimentStore.Open(location);
+        Assert.Equal(StoreSchema.Version, ScalarSql(location, "SELECT MAX(version) FROM schema_version"));
+        var trial = Assert.Single(upgraded.Trials("old"));
+        Assert.Equal(TrialState.Running, trial.State);
+        Assert.NotNull(trial.Heartbeat);
+        Assert.Null(trial.Message);
+        Assert.Empty(upgraded.FailStaleTrials("old", trial.Heartbeat!.Value));
+        Assert.Single(upgraded.FailStaleTrials("old", trial.Heartbeat!.Value.AddSeconds(1)));
+    }
+
+    [Fact]
+    public void Only_trials_whose_worker_went_silent_are_failed_with_their_runs_and_a_late_worker_cannot_finish_one()
+    {
+        using var store = ExperimentStore.Open(NewLocation());
+        store.EnsureStudy("s", StudyDirection.Maximize, "{}");
+        store.CreateRun(Run("silent-run"));
+        var none = new Dictionary<string, string>();
+        var silent = store.StartTrial("s", _ => none);
+        store.AttachRun("s", silent.Number, "silent-run");
+        var alive = store.StartTrial("s", _ => none);
+        var done = store.StartTrial("s", _ => none);
+        store.FinishTrial("s", done.Number, TrialState.Complete, 0.5);
+        var cutoff = DateTime.UtcNow;
+        // Every heartbeat from here on is later than the cut-off, whatever the clock's resolution.
+        Assert.True(SpinWait.SpinUntil(() => DateTime.UtcNow > cutoff.AddMilliseconds(2), TimeSpan.FromSeconds(5)));
+        store.RecordHeartbeat("s", alive.Number);
+
+        var failed = Assert.Single(store.FailStaleTrials("s", cutoff));
+
+        Assert.Equal((silent.Number, TrialState.Failed), (failed.Number, failed.State));
+        Assert.Contains("stopped reporting", failed.Message);
+        var trials = store.Trials("s");
+        Assert.Equal([TrialState.Failed, TrialState.Running, TrialState.Complete], trials.Select(t => t.State));
+        Assert.Equal(failed.Message, trials[0].Message);
+        Assert.True(trials[1].Heartbeat > cutoff);
+        var run = store.FindRun("silent-run")!;
+        Assert.Equal(RunStatus.Failed, run.Status);
+        Assert.Equal(failed.Message, run.Error);
+        Assert.Empty(store.FailStaleTrials("s", cutoff));
+
+        // The worker comes back: its heartbeat changes nothing, its result is refused.
+        store.RecordHeartbeat("s", silent.Number);
+        Assert.Contains("already failed", Assert.Throws<VisionLabException>(() => store.FinishTrial("s", silent.Number, TrialState.Complete, 0.9)).Message);
+        Assert.Equal(TrialState.Failed, store.Trials("s")[0].State);
+        Assert.Contains("has no trial 9", Assert.Throws<VisionLabException>(() => store.RecordHeartbeat("s", 9)).Message);
+    }
+
+    [Fact]
+    public void A_failed_trial_keeps_why_it_failed()
+    {
+        using var store = ExperimentStore.Open(NewLocation());
+        store.EnsureStudy("s", StudyDirection.Maximize, "{}");
+        var trial = store.StartTrial("s", _ => new Dictionary<string, string>());
+        store.FinishTrial("s", trial.Number, TrialState.Failed, null, "VisionLabException: lr -1 must be positive");
+        Assert.Equal("VisionLabException: lr -1 must be positive", Assert.Single(store.Trials("s")).Message);
     }
 
     [Fact]

@@ -90,6 +90,57 @@ public sealed class TuneTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task A_worker_killed_mid_trial_has_its_trial_failed_by_the_next_worker_which_completes_the_study()
+    {
+        using var dir = new TempFolder();
+        var (config, space) = WriteFiles(dir);
+        string sqlite = dir.File("study.sqlite");
+        string[] Worker(params string[] extra) => ["tune", "--config", config, "--space", space, "--trials", "2", "--store", sqlite,
+            "--heartbeat", "0.25", "--out", dir.File("runs"), "--json", .. extra];
+
+        // The first worker's trial is long enough that it is surely still running when killed.
+        using (var doomed = CliRunner.Start(Worker("--set", "epochs=200")))
+        {
+            _ = doomed.StandardOutput.ReadToEndAsync();
+            _ = doomed.StandardError.ReadToEndAsync();
+            bool started = SpinWait.SpinUntil(() => RunningTrialWithRun(sqlite), TimeSpan.FromMinutes(2));
+            doomed.Kill(entireProcessTree: true);
+            await doomed.WaitForExitAsync();
+            Assert.True(started, "the first worker never started a trial with a run");
+        }
+        // Its heartbeats stopped with it; the grace period (4 heartbeats, 1 s) has to pass before
+        // anyone may call it dead, which is the behaviour under test, so this waits it out.
+        await Task.Delay(TimeSpan.FromSeconds(1.5));
+
+        var next = CliRunner.Run(Worker());
+
+        Assert.True(next.ExitCode == 0, next.Stderr);
+        using var json = JsonDocument.Parse(next.Stdout);
+        Assert.Equal(1, json.RootElement.GetProperty("ran").GetArrayLength());
+        using var store = ExperimentStore.Open(sqlite);
+        var trials = store.Trials("exp");
+        Assert.Equal([TrialState.Failed, TrialState.Complete], trials.Select(t => t.State));
+        Assert.Contains("stopped reporting", trials[0].Message);
+        var orphanRun = store.FindRun(trials[0].RunId!)!;
+        Assert.Equal(RunStatus.Failed, orphanRun.Status);
+        Assert.Equal(trials[0].Message, orphanRun.Error);
+    }
+
+    private static bool RunningTrialWithRun(string sqlite)
+    {
+        if (!File.Exists(sqlite)) return false;
+        try
+        {
+            using var store = ExperimentStore.Open(sqlite);
+            return store.Trials("exp") is [{ State: TrialState.Running, RunId: not null }];
+        }
+        catch (VisionLabException)
+        {
+            return false; // the study is not created yet
+        }
+    }
+
+    [Fact]
     public void A_space_key_the_config_does_not_have_is_refused_before_any_trial()
     {
         using var dir = new TempFolder();
