@@ -33,10 +33,10 @@ public static class JobEndpoints
     }
 
     public sealed record JobDescription(string Id, string Status, string Model, string Run, string Folder, string? RunId,
-        DateTime Created, DateTime? Started, DateTime? Finished, string? Error);
+        DateTime Created, DateTime? Started, DateTime? Finished, string? Error, string? ServedAs);
 
     private static JobDescription Describe(TrainingJobRecord j) =>
-        new(j.Id, j.Status.ToString().ToLowerInvariant(), j.Model, j.Run, j.Folder, j.RunId, j.Created, j.Started, j.Finished, j.Error);
+        new(j.Id, j.Status.ToString().ToLowerInvariant(), j.Model, j.Run, j.Folder, j.RunId, j.Created, j.Started, j.Finished, j.Error, j.ServedAs);
 
     private static async Task<IResult> Start(HttpRequest request, TrainingJobs jobs, CancellationToken cancellation)
     {

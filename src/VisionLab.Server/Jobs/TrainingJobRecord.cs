@@ -34,6 +34,10 @@ public sealed class TrainingJobRecord(string id, string model, string folder, st
     public DateTime? Finished { get; private set; }
     public string? Error { get; private set; }
 
+    /// <summary>The name the finished run is served under (<c>/api/models/{name}</c>); null until then,
+    /// or when it could not be loaded.</summary>
+    public string? ServedAs { get; private set; }
+
     /// <summary>Set when a client asked to cancel; the runner stops the process.</summary>
     public CancellationTokenSource Cancellation { get; } = new();
 
@@ -59,19 +63,20 @@ public sealed class TrainingJobRecord(string id, string model, string folder, st
         }
     }
 
-    public void Finish(JobStatus status, string? error)
+    public void Finish(JobStatus status, string? error, string? servedAs = null)
     {
         lock (gate)
         {
             Status = status;
             Error = error;
+            ServedAs = servedAs;
             Finished = DateTime.UtcNow;
             events.Add(StatusEvent());
             Signal();
         }
     }
 
-    private JobEvent StatusEvent() => new("status", new { status = Status.ToString().ToLowerInvariant(), error = Error });
+    private JobEvent StatusEvent() => new("status", new { status = Status.ToString().ToLowerInvariant(), error = Error, served_as = ServedAs });
 
     /// <summary>Every event from the first, then each new one as it happens, until the job is over.</summary>
     public async IAsyncEnumerable<JobEvent> Follow([EnumeratorCancellation] CancellationToken cancellation)

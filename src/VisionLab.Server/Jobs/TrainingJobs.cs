@@ -5,6 +5,7 @@ using System.Text.Json.Nodes;
 using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using VisionLab.Runs;
+using VisionLab.Server.Models;
 using VisionLab.Tracking.Store;
 using VisionLab.Training;
 
@@ -15,7 +16,8 @@ namespace VisionLab.Server.Jobs;
 /// at a time in arrival order: training needs exact convolution gradients, which is a process-wide
 /// libtorch setting the served models' fast inference turns the other way (see ConvolutionBackend),
 /// and a process of its own also keeps a job's memory and any crash away from the service. The job
-/// records itself in the run store as every run does; its events are read back from there.
+/// records itself in the run store as every run does; its events are read back from there. A job
+/// that completes is served at once, under its run folder's name, so the page can try it.
 /// </summary>
 public sealed class TrainingJobs : IAsyncDisposable
 {
@@ -31,16 +33,18 @@ public sealed class TrainingJobs : IAsyncDisposable
 
     private readonly ServerOptions options;
     private readonly IExperimentStore store;
+    private readonly ModelCatalog catalog;
     private readonly ILogger logger;
     private readonly ConcurrentDictionary<string, TrainingJobRecord> jobs = new();
     private readonly Channel<TrainingJobRecord> queue = Channel.CreateUnbounded<TrainingJobRecord>();
     private readonly CancellationTokenSource stopping = new();
     private readonly Task worker;
 
-    public TrainingJobs(ServerOptions options, IExperimentStore store, ILoggerFactory logging)
+    public TrainingJobs(ServerOptions options, IExperimentStore store, ModelCatalog catalog, ILoggerFactory logging)
     {
         this.options = options;
         this.store = store;
+        this.catalog = catalog;
         logger = logging.CreateLogger<TrainingJobs>();
         worker = Task.Run(RunQueue);
     }
@@ -139,8 +143,22 @@ public sealed class TrainingJobs : IAsyncDisposable
         await output;
         string stderr = await errors;
         if (job.Cancellation.IsCancellationRequested) job.Finish(JobStatus.Cancelled, null);
-        else if (process.ExitCode == 0) job.Finish(JobStatus.Completed, null);
+        else if (process.ExitCode == 0) job.Finish(JobStatus.Completed, null, Serve(job));
         else job.Finish(JobStatus.Failed, LastError(stderr) ?? $"visionlab train exited with code {process.ExitCode}");
+    }
+
+    private string? Serve(TrainingJobRecord job)
+    {
+        try
+        {
+            return catalog.AddRun(job.Folder).Name;
+        }
+        catch (Exception e)
+        {
+            // The run itself is fine and stays in the store; only trying it in the page waits for a restart.
+            logger.LogWarning(e, "training job {Job} completed but its run {Run} could not be served", job.Id, job.Run);
+            return null;
+        }
     }
 
     private string StoreLocation => string.IsNullOrWhiteSpace(options.Store) ? ExperimentStore.DefaultPath : options.Store;

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using VisionLab.Training;
 using static TorchSharp.torch;
 
@@ -6,17 +7,46 @@ namespace VisionLab.Server.Models;
 /// <summary>
 /// The models a server holds, by name, each loaded once and used by every request. Names come from
 /// where the checkpoint lives: a run folder's name for <c>run/checkpoints/best.ckpt</c>, else the
-/// file's name without <c>.ckpt</c>.
+/// file's name without <c>.ckpt</c>. Runs trained through the API join it when they finish
+/// (<see cref="AddRun"/>).
 /// </summary>
 public sealed class ModelCatalog : IDisposable
 {
-    private readonly Dictionary<string, ServedModel> models;
+    private readonly ConcurrentDictionary<string, ServedModel> models;
+    private readonly object adding = new();
+    private readonly ServerOptions options;
+    private readonly Device device;
+    // The order models were loaded in: those given at start first, so a page's default stays put.
+    private volatile ServedModel[] ordered;
 
-    private ModelCatalog(Dictionary<string, ServedModel> models) => this.models = models;
+    private ModelCatalog(List<ServedModel> models, ServerOptions options, Device device)
+    {
+        this.models = new ConcurrentDictionary<string, ServedModel>(models.ToDictionary(m => m.Name), StringComparer.Ordinal);
+        ordered = [.. models];
+        this.options = options;
+        this.device = device;
+    }
 
-    public IReadOnlyCollection<ServedModel> All => models.Values;
+    /// <summary>The served models, in the order they were loaded.</summary>
+    public IReadOnlyList<ServedModel> All => ordered;
 
     public ServedModel? Find(string name) => models.GetValueOrDefault(name);
+
+    /// <summary>Serves a finished run folder's best checkpoint under the folder's name. A name
+    /// already served is refused: requests naming it would otherwise change model mid-stream.</summary>
+    public ServedModel AddRun(string runFolder)
+    {
+        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(runFolder)));
+        string checkpoint = RunCheckpoint(runFolder) ?? throw new VisionLabException($"run {runFolder} has no checkpoints/best.ckpt or last.ckpt");
+        lock (adding)
+        {
+            if (models.ContainsKey(name)) throw new VisionLabException($"a model called '{name}' is already served");
+            var model = ServedModel.Load(name, checkpoint, options, device);
+            models[name] = model;
+            ordered = [.. ordered, model];
+            return model;
+        }
+    }
 
     /// <summary>
     /// Loads what <paramref name="location"/> holds: a checkpoint file, a run folder (its best
@@ -32,15 +62,16 @@ public sealed class ModelCatalog : IDisposable
                 ? $"--models {path}: no checkpoint (.ckpt) or run folder with checkpoints/best.ckpt in it"
                 : $"--models {path}: no such file or folder");
         var loaded = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
+        var inOrder = new List<ServedModel>();
         try
         {
             foreach (var (name, checkpoint) in found)
             {
                 if (loaded.ContainsKey(name))
                     throw new VisionLabException($"two models are called '{name}' ({loaded[name].Checkpoint} and {checkpoint}); rename one");
-                loaded[name] = ServedModel.Load(name, checkpoint, options, device);
+                inOrder.Add(loaded[name] = ServedModel.Load(name, checkpoint, options, device));
             }
-            return new ModelCatalog(loaded);
+            return new ModelCatalog(inOrder, options, device);
         }
         catch
         {
@@ -82,5 +113,6 @@ public sealed class ModelCatalog : IDisposable
     {
         foreach (var model in models.Values) model.Dispose();
         models.Clear();
+        ordered = [];
     }
 }

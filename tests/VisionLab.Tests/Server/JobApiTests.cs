@@ -83,6 +83,18 @@ public sealed class JobApiTests(ServedLeNet served)
         // A page opened after the end still gets the whole story.
         var replay = await ReadEvents(id, TimeSpan.FromSeconds(30));
         Assert.Equal(events.Select(e => e.Type), replay.Select(e => e.Type));
+
+        // The trained run is served at once under its folder's name, ready to try.
+        string name = job.RootElement.GetProperty("run").GetString()!;
+        Assert.Equal(name, job.RootElement.GetProperty("served_as").GetString());
+        Assert.Equal(name, events[^1].Data.GetProperty("served_as").GetString());
+        using var models = JsonDocument.Parse(await Client.GetStringAsync("/api/models"));
+        Assert.Contains(name, models.RootElement.EnumerateArray().Select(m => m.GetProperty("name").GetString()));
+        byte[] png = await File.ReadAllBytesAsync(served.Trouser);
+        using var predicted = await Client.PostAsync($"/api/models/{name}/predict?top=3", ServedLeNet.Form(png));
+        Assert.Equal(HttpStatusCode.OK, predicted.StatusCode);
+        using var prediction = JsonDocument.Parse(await predicted.Content.ReadAsStringAsync());
+        Assert.Equal(3, prediction.RootElement.GetProperty("predictions").GetArrayLength());
     }
 
     [Fact]

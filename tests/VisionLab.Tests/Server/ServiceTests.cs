@@ -21,7 +21,8 @@ public sealed class ServiceTests(ServedLeNet served)
     {
         using var json = JsonDocument.Parse(await Client.GetStringAsync("/healthz"));
         Assert.Equal("ok", json.RootElement.GetProperty("status").GetString());
-        Assert.Equal(1, json.RootElement.GetProperty("models").GetInt32());
+        Assert.Equal(served.Server.Models.All.Count, json.RootElement.GetProperty("models").GetInt32());
+        Assert.Contains(served.Server.Models.All, m => m.Name == ServedLeNet.Model);
     }
 
     [Fact]

@@ -9,6 +9,9 @@ async function loadModels() {
   try {
     models = await request('/api/models');
     modelSelect.replaceChildren(...models.map(m => new Option(`${m.name} (${m.architecture})`, m.name)));
+    // The runs page links here with ?model= for a run it just trained.
+    const wanted = new URLSearchParams(location.search).get('model');
+    if (models.some(m => m.name === wanted)) modelSelect.value = wanted;
     if (!models.length) throw new Error('No models are served: start visionlab serve with --models pointing at a trained run.');
     describeModel();
   } catch (e) {

@@ -49,8 +49,16 @@ cancel.addEventListener('click', async () => {
 // batch is placed at its share of the epoch. The form only trains Fashion-MNIST (60,000 training images).
 const batchesPerEpoch = config => Math.ceil(Math.min(config.train_limit ?? 60000, 60000) / (config.batch_size ?? 64));
 
+// A completed job's run is served at once: link to the predict page with it chosen.
+function showTry(model) {
+  const link = byTestId('job-try');
+  link.href = `index.html?model=${encodeURIComponent(model)}`;
+  link.hidden = false;
+}
+
 function follow(started, settings) {
   job = started;
+  byTestId('job-try').hidden = true;
   events?.close();
   setStatus(job.status);
   const batches = batchesPerEpoch(settings);
@@ -75,9 +83,10 @@ function follow(started, settings) {
     drawLive(live);
   });
   events.addEventListener('status', async e => {
-    const { status, error } = JSON.parse(e.data);
+    const { status, error, served_as: servedAs } = JSON.parse(e.data);
     setStatus(status);
     if (error) showError(byTestId('train-error'), new Error(error));
+    if (servedAs) showTry(servedAs);
     if (!finished.includes(status)) return;
     // The server ends the stream here; left open, EventSource would reconnect and replay it all.
     events.close();

@@ -100,6 +100,15 @@ public sealed partial class ServePageTests(ServedLeNet served, Chromium chromium
         await Expect(page.Locator("[data-testid=runs-table] tbody input:checked")).ToHaveCountAsync(1);
         await Expect(page.Locator("[data-testid=compare-loss] svg")).ToHaveAttributeAsync("data-points", "4");
         await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.Screenshots, "runs-completed.png"), FullPage = true });
+
+        // The run is served as soon as it finishes: the link opens the predict page with it chosen.
+        var tryIt = page.GetByTestId("job-try");
+        await Expect(tryIt).ToBeVisibleAsync();
+        await tryIt.ClickAsync();
+        await page.WaitForURLAsync("**/index.html?model=*");
+        string model = Uri.UnescapeDataString(page.Url[(page.Url.IndexOf("model=", StringComparison.Ordinal) + "model=".Length)..]);
+        Assert.EndsWith("lenet5-job-", model[..^6]);
+        await Expect(page.GetByTestId("model")).ToHaveValueAsync(model);
     }
 
     [Fact]
