@@ -138,7 +138,16 @@ public sealed class Tuner
         }
 
         heartbeat.Dispose();
-        storage.FinishTrial(Study, trial.Number, outcome.State, outcome.Value, outcome.Error);
+        try
+        {
+            storage.FinishTrial(Study, trial.Number, outcome.State, outcome.Value, outcome.Error);
+        }
+        catch (Exception) when (storage.Trials(Study).FirstOrDefault(t => t.Number == trial.Number) is { State: not TrialState.Running } taken)
+        {
+            // Another worker gave up on this one (this worker was silent too long: suspended, cut
+            // off); the study keeps that verdict, and this worker goes on.
+            outcome = new(trial.Number, taken.State, trial.Parameters, taken.Value, taken.Message);
+        }
         return outcome;
     }
 

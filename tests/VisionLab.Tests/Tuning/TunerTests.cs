@@ -154,6 +154,23 @@ public class TunerTests
     }
 
     [Fact]
+    public void A_worker_whose_trial_another_worker_gave_up_on_keeps_that_verdict_and_goes_on()
+    {
+        var storage = new InMemoryStudyStorage();
+
+        var outcomes = NewTuner(storage).Run(2, (t, r, c) =>
+        {
+            // As if this worker had been suspended past the grace period and another had noticed.
+            if (t.Number == 0) Assert.Single(storage.FailStaleTrials("study", DateTime.UtcNow.AddSeconds(1)));
+            return 1.0;
+        });
+
+        Assert.Equal([TrialState.Failed, TrialState.Complete], outcomes.Select(o => o.State));
+        Assert.Contains("stopped reporting", outcomes[0].Error);
+        Assert.Equal([TrialState.Failed, TrialState.Complete], storage.Trials("study").Select(t => t.State));
+    }
+
+    [Fact]
     public void A_long_trial_beats_so_other_workers_leave_it_running()
     {
         var storage = new InMemoryStudyStorage();
