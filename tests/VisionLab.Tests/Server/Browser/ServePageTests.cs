@@ -105,7 +105,8 @@ public sealed partial class ServePageTests(ServedLeNet served, Chromium chromium
         var tryIt = page.GetByTestId("job-try");
         await Expect(tryIt).ToBeVisibleAsync();
         await tryIt.ClickAsync();
-        await page.WaitForURLAsync("**/index.html?model=*");
+        // Polls the address (no load-state wait, which can miss a navigation that already finished).
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex(@"/index\.html\?model=[^&]+$"));
         string model = Uri.UnescapeDataString(page.Url[(page.Url.IndexOf("model=", StringComparison.Ordinal) + "model=".Length)..]);
         Assert.EndsWith("lenet5-job-", model[..^6]);
         await Expect(page.GetByTestId("model")).ToHaveValueAsync(model);
