@@ -86,7 +86,11 @@ public sealed class Trainer(ImageClassifier model, TrainingPlan plan, IReadOnlyL
         Epochs = epochs;
         using var routing = OneDnnTrainingRouting.Route([Model, .. objective.Networks]);
         int classes = Model.NumClasses;
-        double elapsedBefore = history.Count > 0 ? history[^1].ElapsedSeconds : 0;
+        // Checkpoints from before elapsed time was recorded hold 0: their epochs' own times are
+        // then the best account of the time behind the run.
+        double elapsedBefore = history.Count == 0 ? 0
+            : history[^1].ElapsedSeconds > 0 ? history[^1].ElapsedSeconds
+            : history.Sum(h => h.TrainSeconds + h.EvalSeconds);
         var wall = Stopwatch.StartNew();
         foreach (var c in callbacks) c.OnTrainBegin(this);
         for (int epoch = history.Count; epoch < epochs && !StoppedEarly; epoch++)

@@ -116,6 +116,30 @@ public class TrainingTests
     }
 
     [Fact]
+    public void A_run_resumed_from_a_checkpoint_without_elapsed_times_counts_its_earlier_epochs_own_times()
+    {
+        var data = FashionMnist.Full.Subset(64, 32);
+        var normalize = new VisionLab.Data.Transforms.Normalize(data.Mean, data.Std);
+        var train = new VisionLab.Data.DataLoader(data.Train, 32, normalize, shuffle: true);
+        var test = new VisionLab.Data.DataLoader(data.Test, 32, normalize);
+        using var model = VisionLab.Models.ModelZoo.Create("lenet5", new VisionLab.Models.ModelOptions(10, 1));
+        using var parameters = new VisionLab.Training.Optimizers.FlatParameters(model.parameters());
+        using var optimizer = new VisionLab.Training.Optimizers.Sgd(parameters, 0.01);
+        var schedule = VisionLab.Training.Schedules.ScheduleFactory.Create(new() { Name = "constant" }, 0.01, 3, train.BatchesPerEpoch);
+        var trainer = new Trainer(model, new TrainingPlan(optimizer, schedule), []);
+        // Two epochs as an older checkpoint holds them: 100 s of training and 20 s of evaluation each, no elapsed time.
+        EpochResult Old(int epoch) => new(epoch, 0.01, 1.0, 0.5, 1.0, 0.5, 100, 64 / 100.0, 20, 300);
+        trainer.Resume([Old(1), Old(2)], 2 * train.BatchesPerEpoch, optimizer.State().ToDictionary(s => s.Name, s => s.Value),
+            trainer.TrainingState().ToDictionary(s => s.Name, s => s.Value));
+
+        trainer.Fit(train, test, 3);
+
+        var third = trainer.History[^1];
+        Assert.Equal(3, third.Epoch);
+        Assert.InRange(third.ElapsedSeconds, 240 + third.TrainSeconds + third.EvalSeconds, 240 + 60);
+    }
+
+    [Fact]
     public void A_run_folder_that_already_holds_a_run_is_not_overwritten()
     {
         using var dir = new TempFolder();
