@@ -54,7 +54,10 @@ async function analyse() {
       + `heat map ${explained.latency_ms.toFixed(1)} ms`;
     results.hidden = false;
   } catch (e) {
-    if (ticket === latest) showError(error, e);
+    if (ticket !== latest) return;
+    showError(error, e);
+    // The bars and heat map belong to the image before: left up, they would pass for this one's.
+    results.hidden = true;
   } finally {
     if (ticket === latest) results.removeAttribute('aria-busy');
   }

@@ -113,6 +113,31 @@ public sealed partial class ServePageTests(ServedLeNet served, Chromium chromium
     }
 
     [Fact]
+    public async Task A_file_that_is_no_image_gets_the_servers_reason_and_no_answer_from_the_image_before()
+    {
+        var page = await chromium.NewPage(1200, 720);
+        await page.GotoAsync(served.Server.Address);
+        await Expect(page.GetByTestId("model")).ToHaveValueAsync(ServedLeNet.Model);
+        await ChooseImage(page, served.Trouser);
+        await Expect(page.GetByTestId("prediction")).ToHaveCountAsync(5);
+
+        string notAnImage = served.Run.Folder.File("notes.png");
+        await File.WriteAllTextAsync(notAnImage, "these are notes, whatever the name says");
+        await ChooseImage(page, notAnImage);
+
+        await Expect(page.GetByTestId("error")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("error")).ToContainTextAsync("notes.png is not an image");
+        await Expect(page.GetByTestId("results")).ToBeHiddenAsync();
+        await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.Screenshots, "predict-not-an-image.png"), FullPage = true });
+
+        // A good image afterwards clears the error and answers again.
+        await ChooseImage(page, served.Trouser);
+        await Expect(page.GetByTestId("error")).ToBeHiddenAsync();
+        await Expect(page.GetByTestId("results")).ToBeVisibleAsync();
+        await Expect(page.GetByTestId("prediction")).ToHaveCountAsync(5);
+    }
+
+    [Fact]
     public async Task On_a_phone_neither_page_scrolls_sideways()
     {
         var page = await chromium.NewPage(390, 844);
