@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using VisionLab.Training;
 using static TorchSharp.torch;
 
@@ -12,38 +11,36 @@ namespace VisionLab.Server.Models;
 /// </summary>
 public sealed class ModelCatalog : IDisposable
 {
-    private readonly ConcurrentDictionary<string, ServedModel> models;
     private readonly object adding = new();
     private readonly ServerOptions options;
     private readonly Device device;
-    // The order models were loaded in: those given at start first, so a page's default stays put.
-    private volatile ServedModel[] ordered;
+    // In the order they were loaded, those given at start first, so a page's default stays put.
+    // Replaced whole when a model joins, so readers never lock; a server holds a handful.
+    private volatile ServedModel[] models;
 
     private ModelCatalog(List<ServedModel> models, ServerOptions options, Device device)
     {
-        this.models = new ConcurrentDictionary<string, ServedModel>(models.ToDictionary(m => m.Name), StringComparer.Ordinal);
-        ordered = [.. models];
+        this.models = [.. models];
         this.options = options;
         this.device = device;
     }
 
     /// <summary>The served models, in the order they were loaded.</summary>
-    public IReadOnlyList<ServedModel> All => ordered;
+    public IReadOnlyList<ServedModel> All => models;
 
-    public ServedModel? Find(string name) => models.GetValueOrDefault(name);
+    public ServedModel? Find(string name) => Array.Find(models, m => m.Name == name);
 
     /// <summary>Serves a finished run folder's best checkpoint under the folder's name. A name
     /// already served is refused: requests naming it would otherwise change model mid-stream.</summary>
     public ServedModel AddRun(string runFolder)
     {
-        string name = Path.GetFileName(Path.TrimEndingDirectorySeparator(Path.GetFullPath(runFolder)));
-        string checkpoint = RunCheckpoint(runFolder) ?? throw new VisionLabException($"run {runFolder} has no checkpoints/best.ckpt or last.ckpt");
+        var (name, checkpoint) = Discover(Path.GetFullPath(runFolder)).FirstOrDefault();
+        if (checkpoint is null) throw new VisionLabException($"run {runFolder} has no checkpoints/best.ckpt or last.ckpt");
         lock (adding)
         {
-            if (models.ContainsKey(name)) throw new VisionLabException($"a model called '{name}' is already served");
+            if (Find(name) is not null) throw new VisionLabException($"a model called '{name}' is already served");
             var model = ServedModel.Load(name, checkpoint, options, device);
-            models[name] = model;
-            ordered = [.. ordered, model];
+            models = [.. models, model];
             return model;
         }
     }
@@ -61,21 +58,20 @@ public sealed class ModelCatalog : IDisposable
             throw new VisionLabException(File.Exists(path) || Directory.Exists(path)
                 ? $"--models {path}: no checkpoint (.ckpt) or run folder with checkpoints/best.ckpt in it"
                 : $"--models {path}: no such file or folder");
-        var loaded = new Dictionary<string, ServedModel>(StringComparer.Ordinal);
-        var inOrder = new List<ServedModel>();
+        var loaded = new List<ServedModel>();
         try
         {
             foreach (var (name, checkpoint) in found)
             {
-                if (loaded.ContainsKey(name))
-                    throw new VisionLabException($"two models are called '{name}' ({loaded[name].Checkpoint} and {checkpoint}); rename one");
-                inOrder.Add(loaded[name] = ServedModel.Load(name, checkpoint, options, device));
+                if (loaded.Find(m => m.Name == name) is { } twin)
+                    throw new VisionLabException($"two models are called '{name}' ({twin.Checkpoint} and {checkpoint}); rename one");
+                loaded.Add(ServedModel.Load(name, checkpoint, options, device));
             }
-            return new ModelCatalog(inOrder, options, device);
+            return new ModelCatalog(loaded, options, device);
         }
         catch
         {
-            foreach (var model in loaded.Values) model.Dispose();
+            foreach (var model in loaded) model.Dispose();
             throw;
         }
     }
@@ -111,8 +107,7 @@ public sealed class ModelCatalog : IDisposable
 
     public void Dispose()
     {
-        foreach (var model in models.Values) model.Dispose();
-        models.Clear();
-        ordered = [];
+        foreach (var model in models) model.Dispose();
+        models = [];
     }
 }

@@ -116,9 +116,11 @@ internal abstract partial class SqlExperimentStore
         using var transaction = BeginWrite(connection);
         if (Scalar(connection, transaction, "SELECT name FROM studies WHERE name = @study" + LockStudyRow, ("@study", study)) is null)
             throw MissingStudy(study);
-        var stale = ReadTrials(connection, transaction, study)
-            .Where(t => t.State == TrialState.Running && t.Heartbeat < silentSince)
-            .ToList();
+        // Only the silent trials' numbers and runs are needed here, not every trial's history.
+        var silent = Query(connection, transaction,
+            "SELECT number FROM trials WHERE study = @study AND state = @running AND COALESCE(heartbeat, started) < @since",
+            r => Integer(r, 0), ("@study", study), ("@running", Name(TrialState.Running)), ("@since", Time(silentSince))).ToHashSet();
+        var stale = silent.Count == 0 ? [] : ReadTrials(connection, transaction, study).Where(t => silent.Contains(t.Number)).ToList();
         var failed = new List<TrialRecord>();
         var now = DateTime.UtcNow;
         foreach (var trial in stale)
