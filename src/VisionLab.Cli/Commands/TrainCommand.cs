@@ -65,7 +65,8 @@ public abstract class FitSettings : ComputeSettings
     public string? Out { get; init; }
 
     [CommandOption("--augment <LIST>")]
-    [Description("Training augmentation. IDX data: comma-separated crop[[:PADDING]] (random crop after zero padding, default 2) and hflip. " +
+    [Description("Training augmentation. IDX data: comma-separated crop[[:PADDING]] (random crop after zero padding, default 2), hflip and " +
+                 "erasing[[:P]] (RandomErasing after normalisation, default 0.25). " +
                  "Image folders (always RandomResizedCrop + flip): trivial (TrivialAugmentWide), randaugment[[:OPS[[:MAGNITUDE]]]], erasing[[:P]], " +
                  "mixup[[:ALPHA]], cutmix[[:ALPHA]]. Or none (default).")]
     public string? Augment { get; init; }

@@ -17,15 +17,16 @@ public sealed class DataLoader : IBatchSource
     private readonly Device device;
     private readonly int seed;
     private readonly (int Height, int Width)? outputSize;
-    private readonly IReadOnlyList<IPixelAugmentation> augmentations;
+    private readonly PixelAugmentationPlan augmentation;
 
     /// <param name="outputSize">Height and width the batches are resized to (bilinear), for models
     /// that need larger inputs than the data has; null keeps the data's size.</param>
-    /// <param name="augmentations">Applied to each image's pixels, in order, with a generator seeded
-    /// by <paramref name="seed"/> and the epoch.</param>
+    /// <param name="augmentation">Applied to each image, in order, with a generator seeded by
+    /// <paramref name="seed"/> and the epoch: its pixel steps before normalisation, its normalised
+    /// steps after normalisation and resizing.</param>
     public DataLoader(IImageClassificationDataset dataset, int batchSize, Normalize normalize,
         bool shuffle = false, int seed = 0, bool dropLast = false, Device? device = null, (int Height, int Width)? outputSize = null,
-        IReadOnlyList<IPixelAugmentation>? augmentations = null)
+        PixelAugmentationPlan? augmentation = null)
     {
         if (batchSize < 1)
             throw new VisionLabException($"batch size {batchSize} must be at least 1");
@@ -38,7 +39,7 @@ public sealed class DataLoader : IBatchSource
         if (outputSize is { } size && (size.Height < 1 || size.Width < 1))
             throw new VisionLabException($"image size {size.Height}x{size.Width} must be positive");
         this.outputSize = outputSize is { } s && (s.Height != dataset.ImageShape.Height || s.Width != dataset.ImageShape.Width) ? s : null;
-        this.augmentations = augmentations ?? [];
+        this.augmentation = augmentation ?? PixelAugmentationPlan.None;
         BatchSize = batchSize;
         Shuffle = shuffle;
         DropLast = dropLast;
@@ -85,7 +86,7 @@ public sealed class DataLoader : IBatchSource
         {
             var image = pixelBytes.Slice(i * size, size);
             dataset.CopyImage(indices[i], image);
-            foreach (var augmentation in augmentations) augmentation.Apply(image, shape, random);
+            foreach (var step in augmentation.Pixels) step.Apply(image, shape, random);
             labelValues[i] = dataset.LabelOf(indices[i]);
         }
         var images = normalize.Apply(pixels);
@@ -94,12 +95,25 @@ public sealed class DataLoader : IBatchSource
             using var original = images;
             images = nn.functional.interpolate(original, [resized.Height, resized.Width], mode: InterpolationMode.Bilinear, align_corners: false);
         }
+        if (augmentation.Normalised.Count > 0)
+            ApplyNormalised(images, random);
         if (device.type != DeviceType.CPU)
         {
             using (images) using (labels)
                 return new Batch(images.to(device), labels.to(device));
         }
         return new Batch(images, labels);
+    }
+
+    private void ApplyNormalised(Tensor images, Random random)
+    {
+        var shape = new ImageShape((int)images.shape[1], (int)images.shape[2], (int)images.shape[3]);
+        Span<float> floats = MemoryMarshal.Cast<byte, float>(images.bytes);
+        for (int i = 0; i < images.shape[0]; i++)
+        {
+            var image = floats.Slice(i * shape.Elements, shape.Elements);
+            foreach (var step in augmentation.Normalised) step.Apply(image, shape, random);
+        }
     }
 
     private int[] Order(int epoch)

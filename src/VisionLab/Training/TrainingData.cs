@@ -68,7 +68,7 @@ public sealed class TrainingData
     {
         if (config.Val is not null)
             throw new VisionLabException($"--val is for image folders; {config.Data} brings its own test split");
-        var augmentations = PixelAugmentations.Parse(config.Augment);
+        var augmentation = PixelAugmentations.Parse(config.Augment);
         var data = ImageClassificationData.Open(config.Data).Subset(config.TrainLimit, config.TestLimit);
         var shape = data.Train.ImageShape;
         var transform = new EvalTransform(shape.Channels, config.ImageSize ?? shape.Height, config.ImageSize ?? shape.Width,
@@ -76,7 +76,7 @@ public sealed class TrainingData
         var normalize = transform.Normalize();
         var size = (transform.Height, transform.Width);
         var train = new DataLoader(data.Train, config.BatchSize, normalize, shuffle: true, seed: config.Seed, device: device,
-            outputSize: size, augmentations: augmentations);
+            outputSize: size, augmentation: augmentation);
         var test = new DataLoader(data.Test, config.EvalBatchSize, normalize, device: device, outputSize: size);
         return new TrainingData(data.Name, data.Classes, train, test, transform, null, () => []);
     }

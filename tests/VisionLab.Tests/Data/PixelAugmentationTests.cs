@@ -1,5 +1,6 @@
 using VisionLab.Data;
 using VisionLab.Data.Transforms;
+using RandomErasing = VisionLab.Data.Transforms.Images.RandomErasing;
 
 namespace VisionLab.Tests.Data;
 
@@ -56,8 +57,8 @@ public class PixelAugmentationTests
         float[] Epoch(DataLoader loader, int epoch) => [.. loader.Epoch(epoch).SelectMany(b => { using (b) return b.Images.data<float>().ToArray(); })];
         long[] Labels(DataLoader loader, int epoch) => [.. loader.Epoch(epoch).SelectMany(b => { using (b) return b.Labels.data<long>().ToArray(); })];
 
-        var a = new DataLoader(dataset, 8, normalize, shuffle: true, seed: 5, augmentations: augment);
-        var b = new DataLoader(dataset, 8, normalize, shuffle: true, seed: 5, augmentations: augment);
+        var a = new DataLoader(dataset, 8, normalize, shuffle: true, seed: 5, augmentation: augment);
+        var b = new DataLoader(dataset, 8, normalize, shuffle: true, seed: 5, augmentation: augment);
         var plain = new DataLoader(dataset, 8, normalize, shuffle: true, seed: 5);
 
         Assert.Equal(Epoch(a, 0), Epoch(b, 0));
@@ -71,6 +72,8 @@ public class PixelAugmentationTests
     [InlineData("crop:x")]
     [InlineData("rotate")]
     [InlineData("hflip:3")]
+    [InlineData("erasing:0")]
+    [InlineData("erasing:1.5")]
     public void Unknown_or_malformed_augmentations_are_refused_by_name(string spec)
     {
         var error = Assert.Throws<VisionLabException>(() => PixelAugmentations.Parse(spec));
@@ -80,8 +83,51 @@ public class PixelAugmentationTests
     [Fact]
     public void None_and_lists_parse()
     {
-        Assert.Empty(PixelAugmentations.Parse("none"));
-        Assert.Equal([new RandomCrop(2), new RandomHorizontalFlip()], PixelAugmentations.Parse("crop, hflip"));
-        Assert.Equal([new RandomCrop(4)], PixelAugmentations.Parse("crop:4"));
+        Assert.True(PixelAugmentations.Parse("none").IsEmpty);
+        Assert.Equal([new RandomCrop(2), new RandomHorizontalFlip()], PixelAugmentations.Parse("crop, hflip").Pixels);
+        Assert.Equal([new RandomCrop(4)], PixelAugmentations.Parse("crop:4").Pixels);
+
+        var withErasing = PixelAugmentations.Parse("crop,erasing:0.5,hflip");
+        Assert.Equal([new RandomCrop(2), new RandomHorizontalFlip()], withErasing.Pixels);
+        var erasing = Assert.IsType<RandomErasing>(Assert.Single(withErasing.Normalised));
+        Assert.Equal(0.5, erasing.P);
+        Assert.Equal(0.25, Assert.IsType<RandomErasing>(Assert.Single(PixelAugmentations.Parse("erasing").Normalised)).P);
+    }
+
+    [Fact]
+    public void Erasing_overwrites_one_rectangle_per_erased_image_with_the_data_sets_mean_after_normalisation()
+    {
+        // 64 flat 16x16 images of value 200; normalised with mean 100/255, every pixel is positive
+        // until erasing writes 0 (the mean) into a rectangle.
+        var shape = new ImageShape(1, 16, 16);
+        var dataset = new InMemoryImageDataset("flat", ["a", "b"], shape, Enumerable.Repeat((byte)200, 64 * 256).ToArray(),
+            [.. Enumerable.Range(0, 64).Select(i => (byte)(i % 2))]);
+        var normalize = new Normalize([100f / 255f], [0.5f]);
+        var loader = new DataLoader(dataset, 16, normalize, seed: 3, augmentation: PixelAugmentations.Parse("erasing:1"));
+        int erased = 0;
+        foreach (var batch in loader.Epoch(0))
+            using (batch)
+            {
+                float[] values = batch.Images.data<float>().ToArray();
+                for (int i = 0; i < 16; i++)
+                {
+                    var image = values.AsSpan(i * 256, 256).ToArray();
+                    var zeros = Enumerable.Range(0, 256).Where(p => image[p] == 0f).ToArray();
+                    Assert.All(image, v => Assert.True(v == 0f || Math.Abs(v - 100f / 255f / 0.5f) < 1e-5f));
+                    if (zeros.Length == 0) continue;
+                    erased++;
+                    // The zeros form one axis-aligned rectangle covering 2-33 % of the image (a little
+                    // more once its sides are rounded to whole pixels).
+                    int top = zeros.Min() / 16, bottom = zeros.Max() / 16, left = zeros.Min(p => p % 16), right = zeros.Max(p => p % 16);
+                    Assert.Equal((bottom - top + 1) * (right - left + 1), zeros.Length);
+                    Assert.InRange(zeros.Length, 1, 0.4 * 256);
+                }
+            }
+        // Probability 1: every image is erased unless ten draws all failed to fit (rare at these ratios).
+        Assert.InRange(erased, 56, 64);
+
+        float[] Epoch(int epoch) => [.. loader.Epoch(epoch).SelectMany(b => { using (b) return b.Images.data<float>().ToArray(); })];
+        Assert.Equal(Epoch(1), Epoch(1));
+        Assert.NotEqual(Epoch(1), Epoch(2));
     }
 }

@@ -1,4 +1,5 @@
 using System.Buffers;
+using VisionLab.Data.Transforms.Images;
 
 namespace VisionLab.Data.Transforms;
 
@@ -47,29 +48,58 @@ public sealed record RandomHorizontalFlip(double Probability = 0.5) : IPixelAugm
     }
 }
 
-/// <summary>Reads the <c>--augment</c> option: a comma-separated list of <c>crop[:P]</c> (padding
-/// P, default 2) and <c>hflip</c>, or <c>none</c>.</summary>
+/// <summary>
+/// The training augmentation of an in-memory data set, in torchvision's order: <see cref="Pixels"/>
+/// change the 8-bit image (crops, flips), <see cref="Normalised"/> then change the normalised
+/// floats at the size the model sees (RandomErasing, whose default fill 0 is the data set's mean).
+/// </summary>
+public sealed record PixelAugmentationPlan(IReadOnlyList<IPixelAugmentation> Pixels, IReadOnlyList<ITensorTransform> Normalised)
+{
+    public static readonly PixelAugmentationPlan None = new([], []);
+
+    public bool IsEmpty => Pixels.Count == 0 && Normalised.Count == 0;
+}
+
+/// <summary>Reads the <c>--augment</c> option for IDX data: a comma-separated list of
+/// <c>crop[:P]</c> (padding P, default 2), <c>hflip</c> and <c>erasing[:P]</c> (RandomErasing with
+/// probability P, default 0.25 as in torchvision's classification reference), or <c>none</c>.</summary>
 public static class PixelAugmentations
 {
-    public static IReadOnlyList<IPixelAugmentation> Parse(string? spec)
+    public const string Grammar = "crop[:PADDING], hflip, erasing[:P], none";
+
+    public static PixelAugmentationPlan Parse(string? spec)
     {
-        if (string.IsNullOrWhiteSpace(spec) || spec.Trim() == "none") return [];
-        var list = new List<IPixelAugmentation>();
+        if (string.IsNullOrWhiteSpace(spec) || spec.Trim() == "none") return PixelAugmentationPlan.None;
+        var pixels = new List<IPixelAugmentation>();
+        var normalised = new List<ITensorTransform>();
         foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
         {
             var (name, argument) = part.IndexOf(':') is var i and >= 0 ? (part[..i], part[(i + 1)..]) : (part, null);
-            list.Add(name switch
+            switch (name)
             {
-                "crop" => new RandomCrop(argument is null ? 2 : ParsePadding(argument, part)),
-                "hflip" when argument is null => new RandomHorizontalFlip(),
-                _ => throw new VisionLabException($"--augment: unknown augmentation '{part}' (choose from crop[:PADDING], hflip, none)"),
-            });
+                case "crop":
+                    pixels.Add(new RandomCrop(argument is null ? 2 : ParsePadding(argument, part)));
+                    break;
+                case "hflip" when argument is null:
+                    pixels.Add(new RandomHorizontalFlip());
+                    break;
+                case "erasing":
+                    normalised.Add(new RandomErasing(argument is null ? 0.25 : ParseProbability(argument, part)));
+                    break;
+                default:
+                    throw new VisionLabException($"--augment: unknown augmentation '{part}' (choose from {Grammar})");
+            }
         }
-        return list;
+        return new PixelAugmentationPlan(pixels, normalised);
     }
 
     private static int ParsePadding(string text, string part) =>
         int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int p) && p is >= 1 and <= 64
             ? p
             : throw new VisionLabException($"--augment: '{part}' needs a padding between 1 and 64 pixels");
+
+    private static double ParseProbability(string text, string part) =>
+        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double p) && p is > 0 and <= 1
+            ? p
+            : throw new VisionLabException($"--augment: '{part}' needs a probability above 0 and at most 1");
 }
