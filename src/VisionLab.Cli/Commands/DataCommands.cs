@@ -2,8 +2,10 @@ using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
 using VisionLab.Cli.Rendering;
+using VisionLab.Data;
 using VisionLab.Data.Folders;
 using VisionLab.Data.Loading;
+using VisionLab.Data.Transforms;
 using VisionLab.Data.Transforms.Images;
 using VisionLab.Reporting;
 using VisionLab.Runs;
@@ -171,18 +173,19 @@ public sealed class DataBenchCommand : Command<DataBenchSettings>
 
 public sealed class DataPreviewSettings : CommonSettings
 {
-    [CommandArgument(0, "<FOLDER>")]
-    [Description("Image folder: one sub-folder of images per class.")]
-    public string Folder { get; init; } = "";
+    [CommandArgument(0, "<DATA>")]
+    [Description("Image folder (one sub-folder of images per class), or IDX data: fashion-mnist or a folder of IDX files.")]
+    public string Data { get; init; } = "";
 
     [CommandOption("--augment [SPEC]")]
-    [Description("Show the training preset (random crops and flips), plus what SPEC adds as train --augment reads it: trivial, " +
-                 "randaugment[[:OPS[[:MAGNITUDE]]]], erasing[[:P]], mixup[[:ALPHA]], cutmix[[:ALPHA]] (default: the evaluation preset).")]
+    [Description("Show training images. Image folders: the training preset (random crops and flips), plus what SPEC adds: trivial, " +
+                 "randaugment[[:OPS[[:MAGNITUDE]]]], erasing[[:P]], mixup[[:ALPHA]], cutmix[[:ALPHA]] (default: the evaluation preset). " +
+                 "IDX data: SPEC as train --augment reads it: crop[[:PADDING]], hflip, erasing[[:P]] (default: the images as they are).")]
     public FlagValue<string>? Augment { get; init; }
 
     [CommandOption("--image-size <N>")]
-    [DefaultValue(224)]
-    public int ImageSize { get; init; } = 224;
+    [Description("Side the images are brought to (default: 224 for folders, IDX data's own size).")]
+    public int? ImageSize { get; init; }
 
     [CommandOption("--count <N>")]
     [Description("Images shown, taken evenly across the classes.")]
@@ -204,18 +207,37 @@ public sealed class DataPreviewCommand : Command<DataPreviewSettings>
 {
     public override int Execute(CommandContext context, DataPreviewSettings s, CancellationToken cancellation)
     {
-        var folder = ImageFolder.Scan(s.Folder).RequireEveryClass();
-        bool training = s.Augment is { IsSet: true };
-        var augmentation = training ? TrainingAugmentation.Parse(s.Augment!.Value) : TrainingAugmentation.None;
-        var pipeline = training ? ImageTransforms.Train(s.ImageSize, augmentation: augmentation) : ImageTransforms.Eval(s.ImageSize);
-        string title = training
-            ? $"{folder.Root}: training preset at {s.ImageSize}{(augmentation == TrainingAugmentation.None ? "" : $" + {augmentation}")}"
-            : $"{folder.Root}: evaluation preset at {s.ImageSize}";
-        var png = PipelinePreview.RenderPng(folder, pipeline, augmentation.Mixing(folder.Classes.Count), s.Count, s.Seed, title);
+        var (png, shown) = ImageClassificationData.IsIdx(s.Data) ? RenderIdx(s) : RenderFolder(s);
         AtomicFile.WriteAllBytes(s.Out, png);
-        int shown = Math.Min(s.Count, folder.Files.Count);
         if (s.Json) JsonOutput.Write(new { png = Path.GetFullPath(s.Out), images = shown });
         else AnsiConsole.MarkupLine($"Wrote {shown} images to [link]{Markup.Escape(Path.GetFullPath(s.Out))}[/]");
         return 0;
+    }
+
+    private static (byte[] Png, int Shown) RenderFolder(DataPreviewSettings s)
+    {
+        var folder = ImageFolder.Scan(s.Data).RequireEveryClass();
+        int size = s.ImageSize ?? 224;
+        bool training = s.Augment is { IsSet: true };
+        var augmentation = training ? TrainingAugmentation.Parse(s.Augment!.Value) : TrainingAugmentation.None;
+        var pipeline = training ? ImageTransforms.Train(size, augmentation: augmentation) : ImageTransforms.Eval(size);
+        string title = training
+            ? $"{folder.Root}: training preset at {size}{(augmentation == TrainingAugmentation.None ? "" : $" + {augmentation}")}"
+            : $"{folder.Root}: evaluation preset at {size}";
+        var png = PipelinePreview.RenderPng(folder, pipeline, augmentation.Mixing(folder.Classes.Count), s.Count, s.Seed, title);
+        return (png, Math.Min(s.Count, folder.Files.Count));
+    }
+
+    private static (byte[] Png, int Shown) RenderIdx(DataPreviewSettings s)
+    {
+        var data = ImageClassificationData.Open(s.Data);
+        string? spec = s.Augment is { IsSet: true } ? s.Augment.Value : null;
+        var augmentation = PixelAugmentations.Parse(spec);
+        var shape = data.Train.ImageShape;
+        var transform = new EvalTransform(shape.Channels, s.ImageSize ?? shape.Height, s.ImageSize ?? shape.Width, data.Mean, data.Std);
+        string title = $"{data.Name} training images at {transform.Height}x{transform.Width}" +
+                       (augmentation.IsEmpty ? "" : $" + {spec!.Trim()}");
+        var png = PipelinePreview.RenderPng(data.Train, transform, augmentation, s.Count, s.Seed, title);
+        return (png, Math.Min(s.Count, data.Train.Count));
     }
 }

@@ -38,6 +38,21 @@ public sealed class InMemoryImageDataset : IImageClassificationDataset
             pixels.AsSpan(0, count * ImageShape.Elements).ToArray(), labels.AsSpan(0, count).ToArray());
     }
 
+    /// <summary>The items at <paramref name="indices"/>, in that order, copied.</summary>
+    public InMemoryImageDataset Pick(IReadOnlyList<int> indices)
+    {
+        int size = ImageShape.Elements;
+        var picked = new byte[indices.Count * size];
+        var pickedLabels = new byte[indices.Count];
+        for (int i = 0; i < indices.Count; i++)
+        {
+            if ((uint)indices[i] >= (uint)Count) throw new ArgumentOutOfRangeException(nameof(indices), indices[i], $"{Name} holds {Count} items");
+            CopyImage(indices[i], picked.AsSpan(i * size, size));
+            pickedLabels[i] = labels[indices[i]];
+        }
+        return new InMemoryImageDataset($"{Name} ({indices.Count} picked)", Classes, ImageShape, picked, pickedLabels);
+    }
+
     /// <summary>Per-channel mean and standard deviation of the pixels scaled to [0, 1].</summary>
     public (float[] Mean, float[] Std) ChannelStatistics()
     {

@@ -1,5 +1,7 @@
 using System.Runtime.InteropServices;
+using VisionLab.Data;
 using VisionLab.Data.Folders;
+using VisionLab.Data.Transforms;
 using VisionLab.Data.Images;
 using VisionLab.Data.Transforms.Images;
 using static TorchSharp.torch;
@@ -7,9 +9,9 @@ using static TorchSharp.torch;
 namespace VisionLab.Reporting;
 
 /// <summary>
-/// A grid of a folder's images exactly as a pipeline hands them to a model — crops, policies,
-/// erasing and, when given, the batch-level mix — turned back into pixels, so a person can see
-/// what the model will see.
+/// A grid of training images exactly as they reach a model — a folder's through its pipeline
+/// (crops, policies, erasing and, when given, the batch-level mix), IDX data's through the loader
+/// and its augmentation — turned back into pixels, so a person can see what the model will see.
 /// </summary>
 public static class PipelinePreview
 {
@@ -17,7 +19,7 @@ public static class PipelinePreview
     public static byte[] RenderPng(ImageFolder folder, ImagePipeline pipeline, IBatchTransform? mixing, int count, int seed, string title)
     {
         if (count < 1) throw new VisionLabException($"--count {count} must be at least 1");
-        var chosen = RoundRobin(folder, count);
+        var chosen = RoundRobin(folder.Files, f => f.Label, folder.Classes.Count, count);
         var shape = pipeline.OutputShape;
         using var images = empty([chosen.Count, shape.Channels, shape.Height, shape.Width], ScalarType.Float32);
         using var labels = tensor(chosen.Select(f => (long)f.Label).ToArray());
@@ -52,10 +54,39 @@ public static class PipelinePreview
         }
     }
 
-    private static List<LabelledFile> RoundRobin(ImageFolder folder, int count)
+    /// <summary>
+    /// Training images of an in-memory (IDX) data set as the training loader hands them over:
+    /// <paramref name="augmentation"/> drawn from <paramref name="seed"/>, normalised and resized by
+    /// <paramref name="transform"/>, then shown enlarged.
+    /// </summary>
+    public static byte[] RenderPng(InMemoryImageDataset dataset, EvalTransform transform, PixelAugmentationPlan augmentation,
+        int count, int seed, string title)
     {
-        var byClass = folder.Classes.Select((_, label) => new Queue<LabelledFile>(folder.Files.Where(f => f.Label == label))).ToList();
-        var chosen = new List<LabelledFile>();
+        if (count < 1) throw new VisionLabException($"--count {count} must be at least 1");
+        var chosen = dataset.Pick(RoundRobin(Enumerable.Range(0, dataset.Count).ToList(), dataset.LabelOf, dataset.Classes.Count, count));
+        var loader = new DataLoader(chosen, chosen.Count, transform.Normalize(), seed: seed,
+            outputSize: (transform.Height, transform.Width), augmentation: augmentation);
+        using var batch = loader.Epoch(0).First();
+        var pictures = new InputPictures(transform);
+        var floats = MemoryMarshal.Cast<byte, float>(batch.Images.bytes);
+        int size = transform.Input.Elements;
+        var cells = new List<(ByteImage, string)>();
+        try
+        {
+            for (int i = 0; i < chosen.Count; i++)
+                cells.Add((pictures.Render(floats.Slice(i * size, size)), dataset.Classes[chosen.LabelOf(i)]));
+            return ImageGrid.RenderPng(cells, (int)Math.Ceiling(Math.Sqrt(cells.Count)), title);
+        }
+        finally
+        {
+            foreach (var (image, _) in cells) image.Dispose();
+        }
+    }
+
+    private static List<T> RoundRobin<T>(IReadOnlyList<T> items, Func<T, int> labelOf, int classes, int count)
+    {
+        var byClass = Enumerable.Range(0, classes).Select(label => new Queue<T>(items.Where(item => labelOf(item) == label))).ToList();
+        var chosen = new List<T>();
         while (chosen.Count < count && byClass.Any(q => q.Count > 0))
             foreach (var queue in byClass.Where(q => q.Count > 0))
                 if (chosen.Count < count) chosen.Add(queue.Dequeue());

@@ -1,5 +1,7 @@
+using SkiaSharp;
 using VisionLab.Data;
 using VisionLab.Data.Transforms;
+using VisionLab.Tests.Support;
 using RandomErasing = VisionLab.Data.Transforms.Images.RandomErasing;
 
 namespace VisionLab.Tests.Data;
@@ -129,5 +131,35 @@ public class PixelAugmentationTests
         float[] Epoch(int epoch) => [.. loader.Epoch(epoch).SelectMany(b => { using (b) return b.Images.data<float>().ToArray(); })];
         Assert.Equal(Epoch(1), Epoch(1));
         Assert.NotEqual(Epoch(1), Epoch(2));
+    }
+
+    [Fact]
+    public void Cli_preview_shows_idx_training_images_enlarged_with_their_augmentation()
+    {
+        using var temp = new TempFolder();
+        string data = temp.File("idx");
+        IdxWriter.WriteDataFolder(data, count: 30);
+        string plain = temp.File("plain.png"), erased = temp.File("erased.png");
+
+        var result = CliRunner.Run("data", "preview", data, "--count", "6", "--out", plain, "--json");
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        Assert.Contains("\"images\": 6", result.Stdout);
+        result = CliRunner.Run("data", "preview", data, "--augment", "erasing:1", "--count", "6", "--out", erased);
+        Assert.True(result.ExitCode == 0, result.Stderr);
+
+        using var plainGrid = SKBitmap.Decode(plain);
+        using var erasedGrid = SKBitmap.Decode(erased);
+        // 3 columns and 2 rows of 28-pixel images enlarged 6 times (168 pixels), captions under them.
+        Assert.InRange(plainGrid.Width, 3 * 168, 3 * 168 + 40);
+        Assert.InRange(plainGrid.Height, 2 * 168 + 36, 2 * (168 + 26) + 40);
+        // Below the titles (which name the augmentation), the erased images differ from the plain ones.
+        SKColor[] Cells(SKBitmap grid) => [.. from y in Enumerable.Range(40, grid.Height - 40) from x in Enumerable.Range(0, grid.Width) select grid.GetPixel(x, y)];
+        Assert.Equal(plainGrid.Width, erasedGrid.Width);
+        Assert.NotEqual(Cells(plainGrid), Cells(erasedGrid));
+
+        var refused = CliRunner.Run("data", "preview", data, "--augment", "rotate", "--out", temp.File("no.png"));
+        Assert.Equal(1, refused.ExitCode);
+        Assert.Contains("unknown augmentation 'rotate'", refused.Stderr);
+        Assert.False(File.Exists(temp.File("no.png")));
     }
 }
