@@ -85,7 +85,9 @@ public static class PipelinePreview
 
     private static List<T> RoundRobin<T>(IReadOnlyList<T> items, Func<T, int> labelOf, int classes, int count)
     {
-        var byClass = Enumerable.Range(0, classes).Select(label => new Queue<T>(items.Where(item => labelOf(item) == label))).ToList();
+        // One pass sorts the items by class: IDX data hands over all 60,000 training indices.
+        var byClass = Enumerable.Range(0, classes).Select(_ => new Queue<T>()).ToList();
+        foreach (var item in items) byClass[labelOf(item)].Enqueue(item);
         var chosen = new List<T>();
         while (chosen.Count < count && byClass.Any(q => q.Count > 0))
             foreach (var queue in byClass.Where(q => q.Count > 0))
