@@ -4,9 +4,11 @@ using Spectre.Console;
 using Spectre.Console.Cli;
 using VisionLab.Cli.Rendering;
 using VisionLab.Data;
+using VisionLab.Inference;
 using VisionLab.Reporting;
 using VisionLab.Training;
 using VisionLab.Training.Metrics;
+using Scorer = TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>;
 
 namespace VisionLab.Cli.Commands;
 
@@ -38,6 +40,12 @@ public sealed class EvaluateSettings : CheckpointSettings
     [DefaultValue(Evaluator.DefaultMisclassifiedExamples)]
     public int Misclassified { get; init; } = Evaluator.DefaultMisclassifiedExamples;
 
+    [CommandOption("--tta <VIEWS>")]
+    [Description("Test-time augmentation: 'hflip' averages each image's class probabilities with its mirror's (for data trained " +
+                 "with hflip, whose classes survive a mirror; twice the time); 'none' scores the images as they are.")]
+    [DefaultValue("none")]
+    public string Tta { get; init; } = "none";
+
     [CommandOption("-o|--out <DIR>")]
     [Description("Folder for evaluation.json, confusion_matrix.png and misclassified.png (default: the checkpoint's run folder " +
                  "when it sits in one, as run/checkpoints/best.ckpt does; else the current folder).")]
@@ -46,6 +54,7 @@ public sealed class EvaluateSettings : CheckpointSettings
     public override ValidationResult Validate() =>
         base.Validate() is { Successful: false } checkpoint ? checkpoint
         : Misclassified < 0 ? ValidationResult.Error($"--misclassified {Misclassified} must be 0 or more")
+        : Tta is not ("none" or MirrorAveraged.Name) ? ValidationResult.Error($"--tta {Tta}: expected none or {MirrorAveraged.Name}")
         : Misclassified > MostMisclassifiedShown ? ValidationResult.Error($"--misclassified {Misclassified}: at most {MostMisclassifiedShown} images make a readable grid")
         : ValidationResult.Success();
 }
@@ -66,16 +75,20 @@ public sealed class EvaluateCommand : Command<EvaluateSettings>
         var info = checkpoint.Info;
         bool idx = ImageClassificationData.IsIdx(s.Data ?? info.Data);
         var data = TrainingData.ForCheckpoint(info, s.Data, s.BatchSize ?? (idx ? 1000 : 64), device, s.Workers, s.Strict);
-        var result = Evaluator.Evaluate(checkpoint.Model, data.Batches, info.NumClasses, s.Misclassified, cancellation);
-        var summary = EvaluationSummary.From(result, info.Classes, info.Model, data.Name);
-        var files = EvaluationReport.Write(outFolder, summary, result, info.EvalTransform);
+        bool mirrored = s.Tta == MirrorAveraged.Name;
+        // Not disposed: a wrapper owns no tensors, and disposing it would dispose the model it wraps.
+        Scorer scorer = mirrored ? new MirrorAveraged(checkpoint.Model) : checkpoint.Model;
+        var result = Evaluator.Evaluate(scorer, data.Batches, info.NumClasses, s.Misclassified, cancellation);
+        var summary = EvaluationSummary.From(result, info.Classes, info.Model, data.Name) with { TestTimeAugmentation = mirrored ? s.Tta : null };
+        var files = EvaluationReport.Write(outFolder, summary, result, info.EvalTransform,
+            mirrored ? $"{info.Model} on {data.Name} (mirror-averaged)" : null);
         var skipped = data.Skipped;
         if (s.Json)
         {
             JsonOutput.Write(new
             {
                 checkpoint = Path.GetFullPath(s.Checkpoint), model = info.Model, data = data.Name, images = result.Confusion.Total,
-                test_accuracy = result.Accuracy, test_loss = result.Loss,
+                test_accuracy = result.Accuracy, test_loss = result.Loss, test_time_augmentation = summary.TestTimeAugmentation,
                 top1_accuracy = summary.Top1Accuracy, top5_accuracy = summary.Top5Accuracy, top_k = summary.TopK,
                 per_class = summary.PerClass, macro_average = summary.MacroAverage, weighted_average = summary.WeightedAverage,
                 most_confused = summary.MostConfused, confusion_matrix = summary.ConfusionMatrix,
@@ -88,7 +101,7 @@ public sealed class EvaluateCommand : Command<EvaluateSettings>
         AnsiConsole.Write(Tables.Classification(ClassificationReport.From(result.Confusion, info.Classes)));
         if (summary.MostConfused.Count > 0) AnsiConsole.Write(Tables.MostConfused(summary.MostConfused));
         AnsiConsole.MarkupLine($"[bold]{Markup.Escape(info.Model)}[/] on {Markup.Escape(data.Name)} ({result.Confusion.Total:N0} images): " +
-                               $"accuracy [green bold]{result.Accuracy:P2}[/], top-{summary.TopK} {summary.Top5Accuracy:P2}, " +
+                               $"accuracy [green bold]{result.Accuracy:P2}[/]{(mirrored ? " (mirror-averaged)" : "")}, top-{summary.TopK} {summary.Top5Accuracy:P2}, " +
                                $"loss {result.Loss:F4}, {summary.Misclassified.Count:N0} misclassified");
         foreach (string? file in new[] { files.Json, files.ConfusionMatrix, files.Misclassified })
             if (file is not null) AnsiConsole.MarkupLine($"wrote [link]{Markup.Escape(file)}[/]");

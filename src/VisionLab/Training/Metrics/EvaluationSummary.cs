@@ -32,6 +32,10 @@ public sealed record EvaluationSummary
 
     public required double Seconds { get; init; }
 
+    /// <summary>The test-time augmentation the scores came from (<c>hflip</c>: each image averaged with
+    /// its mirror); null for single-view scores.</summary>
+    public string? TestTimeAugmentation { get; init; }
+
     /// <summary>How many confused pairs are listed unless told otherwise.</summary>
     public const int DefaultMostConfused = 10;
 

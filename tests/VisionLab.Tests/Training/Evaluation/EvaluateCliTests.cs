@@ -120,6 +120,35 @@ public sealed class EvaluateCliTests : IClassFixture<TinyLeNetRun>
     }
 
     [Fact]
+    public void Tta_hflip_scores_each_image_with_its_mirror_and_says_so()
+    {
+        string output = Path.Combine(run.Folder.Path, "mirrored");
+
+        var result = CliRunner.Run("evaluate", "--checkpoint", run.Checkpoint, "--tta", "hflip", "--out", output, "--json");
+
+        Assert.True(result.ExitCode == 0, result.Stderr);
+        using var json = JsonDocument.Parse(result.Stdout);
+        Assert.Equal("hflip", json.RootElement.GetProperty("test_time_augmentation").GetString());
+        double top1 = json.RootElement.GetProperty("top1_accuracy").GetDouble();
+        Assert.InRange(top1, 0.3, 1);
+        using var written = JsonDocument.Parse(File.ReadAllText(Path.Combine(output, "evaluation.json")));
+        Assert.Equal("hflip", written.RootElement.GetProperty("test_time_augmentation").GetString());
+        Assert.Equal(top1, written.RootElement.GetProperty("top1_accuracy").GetDouble());
+    }
+
+    [Fact]
+    public void An_unknown_tta_is_refused_before_anything_is_written()
+    {
+        string output = Path.Combine(run.Folder.Path, "rotated");
+
+        var result = CliRunner.Run("evaluate", "--checkpoint", run.Checkpoint, "--tta", "rotate", "--out", output);
+
+        Assert.NotEqual(0, result.ExitCode);
+        Assert.Contains("--tta rotate: expected none or hflip", result.Stderr);
+        Assert.False(Directory.Exists(output));
+    }
+
+    [Fact]
     public void A_missing_checkpoint_is_named()
     {
         var result = CliRunner.Run("evaluate", "--checkpoint", "/nonexistent/model.ckpt", "--out", Path.Combine(run.Folder.Path, "never"));
