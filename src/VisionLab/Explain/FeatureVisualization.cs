@@ -177,15 +177,10 @@ public static class FeatureVisualization
 
     private static int ScaleFor(int height, int width, int cellSize) => Math.Max(1, cellSize / Math.Max(height, width));
 
-    /// <summary>Each pixel repeated <paramref name="scale"/>×<paramref name="scale"/> times.</summary>
     private static byte[] Enlarged(byte[] pixels, int width, int height, int channels, int scale)
     {
         if (scale == 1) return pixels;
-        int bigWidth = width * scale;
-        var big = new byte[pixels.Length * scale * scale];
-        for (int y = 0; y < height * scale; y++)
-            for (int x = 0; x < bigWidth; x++)
-                Array.Copy(pixels, ((y / scale) * width + x / scale) * channels, big, (y * bigWidth + x) * channels, channels);
-        return big;
+        using var large = ByteImage.Wrap(pixels, width, height, channels).Enlarged(scale);
+        return large.Pixels.ToArray();
     }
 }

@@ -42,28 +42,6 @@ public static class HeatmapOverlay
     public static int DisplayScale(ByteImage picture) =>
         Math.Max(1, (int)Math.Ceiling((double)MinimumDisplaySide / Math.Min(picture.Width, picture.Height)));
 
-    /// <summary>The picture as RGB (grey repeated) with each pixel a <paramref name="scale"/>×<paramref name="scale"/> block.</summary>
-    public static ByteImage Enlarged(ByteImage picture, int scale)
-    {
-        if (scale < 1) throw new ArgumentOutOfRangeException(nameof(scale), scale, "the scale must be at least 1");
-        var output = ByteImage.Create(picture.Width * scale, picture.Height * scale, 3);
-        ReadOnlySpan<byte> source = picture.Pixels;
-        var pixels = output.Pixels;
-        for (int y = 0; y < output.Height; y++)
-        {
-            int sourceRow = y / scale * picture.Width;
-            var row = pixels.Slice(y * output.Stride, output.Stride);
-            for (int x = 0; x < output.Width; x++)
-            {
-                int s = (sourceRow + x / scale) * picture.Channels;
-                row[3 * x] = source[s];
-                row[3 * x + 1] = source[picture.Channels == 3 ? s + 1 : s];
-                row[3 * x + 2] = source[picture.Channels == 3 ? s + 2 : s];
-            }
-        }
-        return output;
-    }
-
     /// <summary>
     /// The picture enlarged for display (<see cref="DisplayScale"/>), with the map resized to it,
     /// normalised to [0, 1] and blended in jet colours: (1 − α)·pixel + α·colour. A flat map comes out
@@ -72,7 +50,7 @@ public static class HeatmapOverlay
     public static ByteImage Blend(ByteImage picture, SaliencyMap map, double alpha = DefaultAlpha)
     {
         if (!(alpha is >= 0 and <= 1)) throw new VisionLabException($"overlay alpha {alpha} must be between 0 and 1");
-        var overlay = Enlarged(picture, DisplayScale(picture));
+        var overlay = picture.Enlarged(DisplayScale(picture), rgb: true);
         var shown = map.Resized(overlay.Height, overlay.Width).Normalized().Values;
         var pixels = overlay.Pixels;
         for (int i = 0; i < shown.Length; i++)
@@ -123,7 +101,7 @@ public static class HeatmapOverlay
             foreach (var row in rows)
             {
                 var target = row.First().Target;
-                cells.Add((Enlarged(explained.Picture, DisplayScale(explained.Picture)), $"{target.Class} {Percent(target.Probability)}"));
+                cells.Add((explained.Picture.Enlarged(DisplayScale(explained.Picture), rgb: true), $"{target.Class} {Percent(target.Probability)}"));
                 foreach (var e in row) cells.Add((Blend(explained.Picture, e.Map, alpha), e.Title + (e.IsFlat ? " · flat map" : "")));
                 // Rows are as wide as the widest; a shorter one is padded with blank cells.
                 for (int i = row.Count() + 1; i < columns; i++)

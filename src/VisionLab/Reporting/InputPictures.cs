@@ -35,21 +35,6 @@ public sealed class InputPictures
     public ByteImage Render(ReadOnlySpan<float> normalised)
     {
         using var image = display.Read(normalised, Transform.Height, Transform.Width);
-        return Enlarge(image, Scale);
-    }
-
-    /// <summary>Each pixel repeated <paramref name="scale"/> times across and down: sharp pixels, as
-    /// a small image should look when enlarged to be inspected.</summary>
-    public static ByteImage Enlarge(ByteImage image, int scale)
-    {
-        var large = ByteImage.Create(image.Width * scale, image.Height * scale, image.Channels);
-        int channels = image.Channels;
-        for (int y = 0; y < large.Height; y++)
-        {
-            var source = image.Row(y / scale);
-            var row = large.Row(y);
-            for (int x = 0; x < large.Width; x++) source.Slice(x / scale * channels, channels).CopyTo(row.Slice(x * channels, channels));
-        }
-        return large;
+        return image.Enlarged(Scale);
     }
 }

@@ -86,6 +86,31 @@ public sealed class ByteImage : IDisposable
         return copy;
     }
 
+    /// <summary>
+    /// Each pixel repeated as a <paramref name="scale"/>×<paramref name="scale"/> block — sharp pixels,
+    /// as a small image should look when enlarged to be inspected — and grey repeated into three
+    /// channels when <paramref name="rgb"/> asks for colour (to draw on it). The caller disposes it.
+    /// </summary>
+    public ByteImage Enlarged(int scale, bool rgb = false)
+    {
+        if (scale < 1) throw new ArgumentOutOfRangeException(nameof(scale), scale, "the scale must be at least 1");
+        int channels = rgb ? 3 : Channels;
+        var large = Create(Width * scale, Height * scale, channels);
+        for (int y = 0; y < large.Height; y++)
+        {
+            ReadOnlySpan<byte> source = Row(y / scale);
+            var row = large.Row(y);
+            for (int x = 0; x < large.Width; x++)
+            {
+                var from = source.Slice(x / scale * Channels, Channels);
+                var to = row.Slice(x * channels, channels);
+                if (from.Length == to.Length) from.CopyTo(to);
+                else to.Fill(from[0]);
+            }
+        }
+        return large;
+    }
+
     /// <summary>The pixels as planes, C×H×W, the layout tensors use.</summary>
     public byte[] ToChannelsFirst()
     {
