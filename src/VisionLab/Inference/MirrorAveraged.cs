@@ -29,8 +29,8 @@ public sealed class MirrorAveraged : nn.Module<Tensor, Tensor>
         using var scope = NewDisposeScope();
         var plain = nn.functional.log_softmax(model.call(images), 1);
         var mirrored = nn.functional.log_softmax(model.call(images.flip(3)), 1);
-        // log((p + q) / 2) through logsumexp: a probability that underflows to 0 in one view must not
-        // make its log −∞ when the other view gives it mass.
+        // log((p + q) / 2) through logsumexp of the log-probabilities: a class both views all but rule
+        // out keeps a finite score, where p and q themselves would underflow to 0 and their log be −∞.
         return stack([plain, mirrored]).logsumexp(0).sub(Math.Log(2)).MoveToOuterDisposeScope();
     }
 }
