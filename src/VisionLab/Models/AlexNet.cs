@@ -70,11 +70,9 @@ public sealed class AlexNet : ImageClassifier
         return classifier.call(x).MoveToOuterDisposeScope();
     }
 
-    public override void ResetClassifier(int numClasses)
+    protected override void ReplaceClassifier(int numClasses)
     {
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"AlexNet needs at least one class, not {numClasses}");
-        classifier = ReplaceLinearIn(nameof(classifier), classifier, classifier.named_children().Last().name, numClasses,
-            (inFeatures, classes) => Linear(inFeatures, classes));
+        classifier = ReplaceLinearIn(nameof(classifier), classifier, classifier.named_children().Last().name, numClasses);
     }
 
     [ZooModel("alexnet", Family = "AlexNet", Paper = "Krizhevsky et al., ImageNet Classification with Deep Convolutional Neural Networks, NeurIPS 2012",

@@ -35,20 +35,37 @@ public abstract class ComposedModule(string name) : nn.Module<Tensor, Tensor>(na
         return rebuilt;
     }
 
+    /// <summary>
+    /// Replaces the registered fully connected child <paramref name="name"/>, <paramref name="old"/>,
+    /// by <paramref name="create"/>(its input width, <paramref name="numClasses"/>) — a layer with
+    /// PyTorch's default initialisation when null — on the old layer's device, disposes the old
+    /// layer, and returns the new one.
+    /// </summary>
+    protected Linear ReplaceLinear(string name, Linear old, int numClasses, Func<long, long, Linear>? create = null)
+    {
+        var fresh = (create ?? DefaultLinear)(old.in_features, numClasses).to(old.weight!.device);
+        ReplaceChild(name, fresh);
+        old.Dispose();
+        return fresh;
+    }
+
     /// <summary>The fully connected layer <paramref name="layer"/> of a Sequential head.</summary>
     protected static Linear LinearIn(Sequential head, string layer) =>
         (Linear)head.named_children().Single(c => c.name == layer).module;
 
     /// <summary>
     /// Replaces the fully connected layer <paramref name="layer"/> of the Sequential child
-    /// <paramref name="name"/> by <paramref name="create"/>(its input width, <paramref name="numClasses"/>),
-    /// on the old layer's device, disposes the old layer, and returns the rebuilt head.
+    /// <paramref name="name"/> by <paramref name="create"/>(its input width, <paramref name="numClasses"/>)
+    /// — as in <see cref="ReplaceLinear"/>, a default layer when null — on the old layer's device,
+    /// disposes the old layer, and returns the rebuilt head.
     /// </summary>
-    protected Sequential ReplaceLinearIn(string name, Sequential head, string layer, int numClasses, Func<long, long, Linear> create)
+    protected Sequential ReplaceLinearIn(string name, Sequential head, string layer, int numClasses, Func<long, long, Linear>? create = null)
     {
         var old = LinearIn(head, layer);
-        var rebuilt = ReplaceInSequential(name, head, layer, create(old.in_features, numClasses).to(old.weight!.device));
+        var rebuilt = ReplaceInSequential(name, head, layer, (create ?? DefaultLinear)(old.in_features, numClasses).to(old.weight!.device));
         old.Dispose();
         return rebuilt;
     }
+
+    private static Linear DefaultLinear(long inFeatures, long outFeatures) => nn.Linear(inFeatures, outFeatures);
 }

@@ -131,7 +131,7 @@ public sealed class ConvNeXt : ImageClassifier
         if (bias is not null) init.zeros_(bias);
     }
 
-    private static Linear Head(long inFeatures, int numClasses)
+    private static Linear Head(long inFeatures, long numClasses)
     {
         var linear = Linear(inFeatures, numClasses);
         InitTruncatedNormal(linear.weight!, linear.bias);
@@ -152,11 +152,8 @@ public sealed class ConvNeXt : ImageClassifier
         return classifier.call(pooled);
     }
 
-    public override void ResetClassifier(int numClasses)
-    {
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"ConvNeXt needs at least one class, not {numClasses}");
-        classifier = ReplaceLinearIn(nameof(classifier), classifier, HeadName, numClasses, (inFeatures, classes) => Head(inFeatures, (int)classes));
-    }
+    protected override void ReplaceClassifier(int numClasses)
+        => classifier = ReplaceLinearIn(nameof(classifier), classifier, HeadName, numClasses, Head);
 
     private const string Paper = "Liu et al., A ConvNet for the 2020s, CVPR 2022";
 

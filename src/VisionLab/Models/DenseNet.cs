@@ -191,21 +191,10 @@ public sealed class DenseNet : ImageClassifier
         return x.MoveToOuterDisposeScope();
     }
 
-    public override Tensor ForwardHead(Tensor features)
-    {
-        using var pooled = functional.adaptive_avg_pool2d(features, 1);
-        using var flat = pooled.flatten(1);
-        return classifier.call(flat);
-    }
+    public override Tensor ForwardHead(Tensor features) => ClassifyPooled(features, classifier);
 
-    public override void ResetClassifier(int numClasses)
-    {
-        if (numClasses < 1) throw new ArgumentException($"num_classes {numClasses} must be at least 1", nameof(numClasses));
-        var old = classifier;
-        classifier = NewClassifier(old.in_features, numClasses).to(old.weight!.device);
-        ReplaceChild(nameof(classifier), classifier);
-        old.Dispose();
-    }
+    protected override void ReplaceClassifier(int numClasses)
+        => classifier = ReplaceLinear(nameof(classifier), classifier, numClasses, NewClassifier);
 
     private const string Paper = "Huang et al., Densely Connected Convolutional Networks, CVPR 2017";
 

@@ -188,20 +188,7 @@ public sealed class EfficientNet : ImageClassifier
         classifier = Sequential(("0", Dropout(dropout, inplace: true)), (LinearName, NewLinear(headWidth, options.NumClasses)));
         RegisterComponents();
 
-        foreach (var (_, module) in named_modules())
-        {
-            switch (module)
-            {
-                case Convolution conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                    if (conv.bias is not null) init.zeros_(conv.bias);
-                    break;
-                case BatchNorm2d bn:
-                    init.ones_(bn.weight);
-                    init.zeros_(bn.bias);
-                    break;
-            }
-        }
+        Initialization.HeNormalFanOut(this);
     }
 
     /// <summary>Uniform in ±1/√classes with zero bias, as torchvision initialises the classifier.</summary>
@@ -220,16 +207,10 @@ public sealed class EfficientNet : ImageClassifier
 
     public override Tensor ForwardFeatures(Tensor images) => features.call(images);
 
-    public override Tensor ForwardHead(Tensor features)
-    {
-        using var scope = NewDisposeScope();
-        var pooled = functional.adaptive_avg_pool2d(features, 1).flatten(1);
-        return classifier.call(pooled).MoveToOuterDisposeScope();
-    }
+    public override Tensor ForwardHead(Tensor features) => ClassifyPooled(features, classifier);
 
-    public override void ResetClassifier(int numClasses)
+    protected override void ReplaceClassifier(int numClasses)
     {
-        if (numClasses < 1) throw new ArgumentException($"num_classes {numClasses} must be at least 1", nameof(numClasses));
         classifier = ReplaceLinearIn(nameof(classifier), classifier, LinearName, numClasses, NewLinear);
     }
 

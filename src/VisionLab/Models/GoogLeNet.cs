@@ -106,13 +106,7 @@ public sealed class GoogLeNet : ImageClassifier, IAuxiliaryClassifiers
         }
 
         public override void ResetClassifier(int numClasses)
-        {
-            var old = fc2;
-            fc2 = Linear(old.in_features, numClasses).to(old.weight!.device);
-            InitialiseWeight(fc2);
-            ReplaceChild(nameof(fc2), fc2);
-            old.Dispose();
-        }
+            => fc2 = ReplaceLinear(nameof(fc2), fc2, numClasses, NewLinear);
     }
 
     private readonly BasicConv2d conv1;
@@ -189,6 +183,14 @@ public sealed class GoogLeNet : ImageClassifier, IAuxiliaryClassifiers
         else if (module is Linear linear) TruncatedNormal.Fill_(linear.weight!, 0.01);
     }
 
+    /// <summary>A classifier layer started as the constructor starts them, for <see cref="ResetClassifier"/>.</summary>
+    private static Linear NewLinear(long inFeatures, long numClasses)
+    {
+        var linear = Linear(inFeatures, numClasses);
+        InitialiseWeight(linear);
+        return linear;
+    }
+
     public override int NumClasses => (int)fc.out_features;
 
     public override Tensor ForwardFeatures(Tensor images) => Backbone(images, null);
@@ -226,14 +228,9 @@ public sealed class GoogLeNet : ImageClassifier, IAuxiliaryClassifiers
         return x.MoveToOuterDisposeScope();
     }
 
-    public override void ResetClassifier(int numClasses)
+    protected override void ReplaceClassifier(int numClasses)
     {
-        if (numClasses < 1) throw new ArgumentException($"num_classes {numClasses} must be at least 1", nameof(numClasses));
-        var old = fc;
-        fc = Linear(old.in_features, numClasses).to(old.weight!.device);
-        InitialiseWeight(fc);
-        ReplaceChild(nameof(fc), fc);
-        old.Dispose();
+        fc = ReplaceLinear(nameof(fc), fc, numClasses, NewLinear);
         aux1?.ResetClassifier(numClasses);
         aux2?.ResetClassifier(numClasses);
     }

@@ -19,8 +19,30 @@ public abstract class ImageClassifier(string name) : ComposedModule(name)
     /// <summary>Head: feature maps to class logits.</summary>
     public abstract Tensor ForwardHead(Tensor features);
 
-    /// <summary>Replaces the last classifier layer with a freshly initialised one.</summary>
-    public abstract void ResetClassifier(int numClasses);
+    /// <summary>
+    /// Replaces the last classifier layer with a freshly initialised one for <paramref name="numClasses"/>
+    /// classes, on the device the old one was on.
+    /// </summary>
+    public void ResetClassifier(int numClasses)
+    {
+        if (numClasses < 1)
+            throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"{GetName()} needs at least one class, not {numClasses}");
+        ReplaceClassifier(numClasses);
+    }
+
+    /// <summary>The family's own swap of its last layer (and any auxiliary heads'); the count is checked.</summary>
+    protected abstract void ReplaceClassifier(int numClasses);
+
+    /// <summary>
+    /// The head most convolutional families share: each feature map averaged to one value, the
+    /// (N, C) result through <paramref name="classifier"/>.
+    /// </summary>
+    protected static Tensor ClassifyPooled(Tensor features, nn.Module<Tensor, Tensor> classifier)
+    {
+        using var pooled = nn.functional.adaptive_avg_pool2d(features, 1);
+        using var flat = pooled.flatten(1);
+        return classifier.call(flat);
+    }
 
     public override Tensor forward(Tensor images)
     {

@@ -225,13 +225,7 @@ public sealed class InceptionV3 : ImageClassifier, IAuxiliaryClassifiers
         }
 
         public override void ResetClassifier(int numClasses)
-        {
-            var old = fc;
-            fc = Linear(old.in_features, numClasses).to(old.weight!.device);
-            InitialiseWeight(fc, AuxClassifierStd);
-            ReplaceChild(nameof(fc), fc);
-            old.Dispose();
-        }
+            => fc = ReplaceLinear(nameof(fc), fc, numClasses, (inFeatures, classes) => NewLinear(inFeatures, classes, AuxClassifierStd));
     }
 
     private static BasicConv2d OneBySeven(long inChannels, long outChannels) =>
@@ -312,6 +306,14 @@ public sealed class InceptionV3 : ImageClassifier, IAuxiliaryClassifiers
         else if (module is Linear linear) TruncatedNormal.Fill_(linear.weight!, std);
     }
 
+    /// <summary>A classifier layer started as the constructor starts them, for <see cref="ResetClassifier"/>.</summary>
+    private static Linear NewLinear(long inFeatures, long numClasses, double std)
+    {
+        var linear = Linear(inFeatures, numClasses);
+        InitialiseWeight(linear, std);
+        return linear;
+    }
+
     public override int NumClasses => (int)fc.out_features;
 
     public override Tensor ForwardFeatures(Tensor images) => Backbone(images, null);
@@ -356,14 +358,9 @@ public sealed class InceptionV3 : ImageClassifier, IAuxiliaryClassifiers
         return x.MoveToOuterDisposeScope();
     }
 
-    public override void ResetClassifier(int numClasses)
+    protected override void ReplaceClassifier(int numClasses)
     {
-        if (numClasses < 1) throw new ArgumentException($"num_classes {numClasses} must be at least 1", nameof(numClasses));
-        var old = fc;
-        fc = Linear(old.in_features, numClasses).to(old.weight!.device);
-        InitialiseWeight(fc, DefaultStd);
-        ReplaceChild(nameof(fc), fc);
-        old.Dispose();
+        fc = ReplaceLinear(nameof(fc), fc, numClasses, (inFeatures, classes) => NewLinear(inFeatures, classes, DefaultStd));
         AuxLogits?.ResetClassifier(numClasses);
     }
 

@@ -51,13 +51,8 @@ public sealed class LeNet5 : ImageClassifier
         return fc3.call(f6);
     }
 
-    public override void ResetClassifier(int numClasses)
-    {
-        var old = fc3;
-        fc3 = Linear(84, numClasses).to(old.weight!.device);
-        ReplaceChild(nameof(fc3), fc3);
-        old.Dispose();
-    }
+    protected override void ReplaceClassifier(int numClasses)
+        => fc3 = ReplaceLinear(nameof(fc3), fc3, numClasses);
 
     [ZooModel("lenet5", Family = "LeNet", Paper = "LeCun et al., Gradient-Based Learning Applied to Document Recognition, 1998", Input = "1x28x28", Classes = 10, Parameters = 61_706, Macs = 416_520)]
     public static ImageClassifier Build(ModelOptions options) => new LeNet5(options.NumClasses, options.InChannels);

@@ -120,19 +120,7 @@ public sealed class MnasNet : ImageClassifier
         classifier = Sequential(("0", Dropout(DropoutRate, inplace: true)), (LastLayerName, NewLastLayer(LastChannels, options.NumClasses)));
         RegisterComponents();
 
-        foreach (var (_, module) in named_modules())
-        {
-            switch (module)
-            {
-                case Convolution conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                    break;
-                case BatchNorm2d norm:
-                    init.ones_(norm.weight);
-                    init.zeros_(norm.bias);
-                    break;
-            }
-        }
+        Initialization.HeNormalFanOut(this);
     }
 
     /// <summary>torchvision's choice for the classifier: He-uniform over the outputs with the sigmoid's gain of 1.</summary>
@@ -158,9 +146,8 @@ public sealed class MnasNet : ImageClassifier
         return classifier.call(pooled);
     }
 
-    public override void ResetClassifier(int numClasses)
+    protected override void ReplaceClassifier(int numClasses)
     {
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"MNASNet needs at least one class, not {numClasses}");
         classifier = ReplaceLinearIn(nameof(classifier), classifier, LastLayerName, numClasses, NewLastLayer);
     }
 

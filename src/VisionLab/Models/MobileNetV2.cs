@@ -118,21 +118,7 @@ public sealed class MobileNetV2 : ImageClassifier, IAdaptsToSmallInput
         classifier = Sequential(("0", Dropout(DropoutRate)), ("1", NewLastLayer(LastChannels, options.NumClasses)));
         RegisterComponents();
 
-        foreach (var (_, module) in named_modules())
-        {
-            switch (module)
-            {
-                // torchvision's scheme: fan-out, gain √2.
-                case Convolution conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut);
-                    if (conv.bias is not null) init.zeros_(conv.bias);
-                    break;
-                case BatchNorm2d norm:
-                    init.ones_(norm.weight);
-                    init.zeros_(norm.bias);
-                    break;
-            }
-        }
+        Initialization.HeNormalFanOut(this);
     }
 
     /// <summary>Small weights so the first logits are near zero, as torchvision starts the classifier.</summary>
@@ -152,16 +138,10 @@ public sealed class MobileNetV2 : ImageClassifier, IAdaptsToSmallInput
 
     public override Tensor ForwardFeatures(Tensor images) => features.call(images);
 
-    public override Tensor ForwardHead(Tensor features)
-    {
-        using var scope = NewDisposeScope();
-        var pooled = functional.adaptive_avg_pool2d(features, 1).flatten(1);
-        return classifier.call(pooled).MoveToOuterDisposeScope();
-    }
+    public override Tensor ForwardHead(Tensor features) => ClassifyPooled(features, classifier);
 
-    public override void ResetClassifier(int numClasses)
+    protected override void ReplaceClassifier(int numClasses)
     {
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"MobileNet V2 needs at least one class, not {numClasses}");
         classifier = ReplaceLinearIn(nameof(classifier), classifier, LastLayerName, numClasses, NewLastLayer);
     }
 

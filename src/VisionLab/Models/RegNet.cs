@@ -169,21 +169,10 @@ public sealed class RegNet : ImageClassifier
         return trunkOutput.call(stem.call(images)).MoveToOuterDisposeScope();
     }
 
-    public override Tensor ForwardHead(Tensor features)
-    {
-        using var pooled = functional.adaptive_avg_pool2d(features, 1);
-        using var flat = pooled.flatten(1);
-        return fc.call(flat);
-    }
+    public override Tensor ForwardHead(Tensor features) => ClassifyPooled(features, fc);
 
-    public override void ResetClassifier(int numClasses)
-    {
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"RegNet needs at least one class, not {numClasses}");
-        var old = fc;
-        fc = Classifier(old.in_features, numClasses).to(old.weight!.device);
-        ReplaceChild(nameof(fc), fc);
-        old.Dispose();
-    }
+    protected override void ReplaceClassifier(int numClasses)
+        => fc = ReplaceLinear(nameof(fc), fc, numClasses, Classifier);
 
     private const string Paper = "Radosavovic et al., Designing Network Design Spaces, CVPR 2020";
 

@@ -142,11 +142,7 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
         fc = Linear(512 * expansion, options.NumClasses);
         RegisterComponents();
 
-        foreach (var (_, module) in named_modules())
-        {
-            if (module is Conv2d conv)
-                init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-        }
+        Initialization.HeNormalFanOut(this);
     }
 
     public override int NumClasses => (int)fc.out_features;
@@ -160,20 +156,10 @@ public sealed class ResNet : ImageClassifier, IAdaptsToSmallInput
         return x.MoveToOuterDisposeScope();
     }
 
-    public override Tensor ForwardHead(Tensor features)
-    {
-        using var pooled = functional.adaptive_avg_pool2d(features, 1);
-        using var flat = pooled.flatten(1);
-        return fc.call(flat);
-    }
+    public override Tensor ForwardHead(Tensor features) => ClassifyPooled(features, fc);
 
-    public override void ResetClassifier(int numClasses)
-    {
-        var old = fc;
-        fc = Linear(old.in_features, numClasses).to(old.weight!.device);
-        ReplaceChild(nameof(fc), fc);
-        old.Dispose();
-    }
+    protected override void ReplaceClassifier(int numClasses)
+        => fc = ReplaceLinear(nameof(fc), fc, numClasses);
 
     private const string ResNetPaper = "He et al., Deep Residual Learning for Image Recognition, CVPR 2016";
     private const string ResNeXtPaper = "Xie et al., Aggregated Residual Transformations for Deep Neural Networks, CVPR 2017";

@@ -172,14 +172,8 @@ public sealed class ShuffleNetV2 : ImageClassifier, IAdaptsToSmallInput
         return fc.call(pooled);
     }
 
-    public override void ResetClassifier(int numClasses)
-    {
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"ShuffleNet V2 needs at least one class, not {numClasses}");
-        var old = fc;
-        fc = Linear(old.in_features, numClasses).to(old.weight!.device);
-        ReplaceChild(nameof(fc), fc);
-        old.Dispose();
-    }
+    protected override void ReplaceClassifier(int numClasses)
+        => fc = ReplaceLinear(nameof(fc), fc, numClasses);
 
     private const string Paper = "Ma et al., ShuffleNet V2: Practical Guidelines for Efficient CNN Architecture Design, ECCV 2018";
 

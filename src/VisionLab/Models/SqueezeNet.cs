@@ -146,9 +146,8 @@ public sealed class SqueezeNet : ImageClassifier
         return pooled.flatten(1);
     }
 
-    public override void ResetClassifier(int numClasses)
+    protected override void ReplaceClassifier(int numClasses)
     {
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"SqueezeNet needs at least one class, not {numClasses}");
         var old = FinalConvLayer;
         classifier = ReplaceInSequential(nameof(classifier), classifier, FinalConvName,
             FinalConv(old.in_channels, numClasses).to(old.weight!.device));

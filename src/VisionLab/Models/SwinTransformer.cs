@@ -274,7 +274,7 @@ public sealed class SwinTransformer : ImageClassifier
         if (linear.bias is not null) init.zeros_(linear.bias);
     }
 
-    private static Linear Head(long inFeatures, int numClasses)
+    private static Linear Head(long inFeatures, long numClasses)
     {
         var head = Linear(inFeatures, numClasses);
         InitLinear(head);
@@ -300,21 +300,10 @@ public sealed class SwinTransformer : ImageClassifier
         return norm.call(features.call(images)).permute(0, 3, 1, 2).MoveToOuterDisposeScope();
     }
 
-    public override Tensor ForwardHead(Tensor features)
-    {
-        using var pooled = functional.adaptive_avg_pool2d(features, 1);
-        using var flat = pooled.flatten(1);
-        return head.call(flat);
-    }
+    public override Tensor ForwardHead(Tensor features) => ClassifyPooled(features, head);
 
-    public override void ResetClassifier(int numClasses)
-    {
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"Swin needs at least one class, not {numClasses}");
-        var old = head;
-        head = Head(old.in_features, numClasses).to(old.weight!.device);
-        ReplaceChild(nameof(head), head);
-        old.Dispose();
-    }
+    protected override void ReplaceClassifier(int numClasses)
+        => head = ReplaceLinear(nameof(head), head, numClasses, Head);
 
     private const string Paper = "Liu et al., Swin Transformer: Hierarchical Vision Transformer using Shifted Windows, ICCV 2021";
 

@@ -71,23 +71,10 @@ public sealed class Vgg : ImageClassifier
             ("6", Linear(4096, options.NumClasses)));
         RegisterComponents();
 
-        foreach (var (_, module) in named_modules())
-        {
-            switch (module)
-            {
-                case Conv2d conv:
-                    init.kaiming_normal_(conv.weight, mode: init.FanInOut.FanOut, nonlinearity: init.NonlinearityType.ReLU);
-                    init.zeros_(conv.bias);
-                    break;
-                case BatchNorm2d norm:
-                    init.ones_(norm.weight);
-                    init.zeros_(norm.bias);
-                    break;
-                case Linear linear:
-                    InitLinear(linear);
-                    break;
-            }
-        }
+        // Every convolution comes before the first linear layer, so the two passes draw in the same order as one.
+        Initialization.HeNormalFanOut(this);
+        foreach (var linear in modules().OfType<Linear>())
+            InitLinear(linear);
     }
 
     // The paper draws fully connected weights from a zero-mean normal with small spread; torchvision's
@@ -112,9 +99,8 @@ public sealed class Vgg : ImageClassifier
         return classifier.call(x).MoveToOuterDisposeScope();
     }
 
-    public override void ResetClassifier(int numClasses)
+    protected override void ReplaceClassifier(int numClasses)
     {
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"VGG needs at least one class, not {numClasses}");
         classifier = ReplaceLinearIn(nameof(classifier), classifier, classifier.named_children().Last().name, numClasses,
             (inFeatures, classes) => InitLinear(Linear(inFeatures, classes)));
     }

@@ -172,9 +172,8 @@ public sealed class VisionTransformer : ImageClassifier
         return heads.call(classState);
     }
 
-    public override void ResetClassifier(int numClasses)
+    protected override void ReplaceClassifier(int numClasses)
     {
-        if (numClasses < 1) throw new ArgumentOutOfRangeException(nameof(numClasses), numClasses, $"a vision transformer needs at least one class, not {numClasses}");
         var old = HeadLayer;
         heads = ReplaceInSequential(nameof(heads), heads, "head", Head(old.in_features, numClasses).to(old.weight!.device));
         old.Dispose();

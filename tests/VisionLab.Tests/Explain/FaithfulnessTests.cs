@@ -31,7 +31,7 @@ public class FaithfulnessTests(ITestOutputHelper output)
             return stack([evidence, ones_like(evidence)], 1).MoveToOuterDisposeScope();
         }
 
-        public override void ResetClassifier(int numClasses) => throw new NotSupportedException();
+        protected override void ReplaceClassifier(int numClasses) => throw new NotSupportedException();
     }
 
     /// <summary>Noise everywhere (σ 0.3), +1 in every channel inside the square: class 0 at p ≈ 0.88.</summary>

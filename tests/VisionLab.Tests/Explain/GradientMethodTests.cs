@@ -282,6 +282,6 @@ public class GradientMethodTests(GradientReferences references, ITestOutputHelpe
             return stack([score, zeros_like(score)], 1).MoveToOuterDisposeScope();
         }
 
-        public override void ResetClassifier(int numClasses) => throw new NotSupportedException("a fixed test model");
+        protected override void ReplaceClassifier(int numClasses) => throw new NotSupportedException("a fixed test model");
     }
 }

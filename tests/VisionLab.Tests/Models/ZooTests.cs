@@ -83,6 +83,18 @@ public class ZooTests
             kv => Assert.True(kv.Value.equal(before[kv.Key]).all().item<bool>(), $"{kv.Key} changed"));
     }
 
+    [Theory]
+    [InlineData("lenet5", 0)]
+    [InlineData("resnet18", 0)]
+    [InlineData("googlenet", -3)]
+    public void Reset_classifier_refuses_fewer_than_one_class_and_keeps_the_head(string name, int numClasses)
+    {
+        using var model = ModelZoo.Create(name, new ModelOptions(10, name == "lenet5" ? 1 : 3));
+        var error = Assert.Throws<ArgumentOutOfRangeException>(() => model.ResetClassifier(numClasses));
+        Assert.Contains($"at least one class, not {numClasses}", error.Message);
+        Assert.Equal(10, model.NumClasses);
+    }
+
     [Fact]
     public void Every_model_has_reference_metadata()
     {
