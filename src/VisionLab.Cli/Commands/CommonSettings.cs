@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Spectre.Console;
 using Spectre.Console.Cli;
+using VisionLab.Inference;
 using VisionLab.Runtime;
 using VisionLab.Training;
 
@@ -48,4 +49,21 @@ public abstract class CheckpointSettings : ComputeSettings
         device = TorchRuntime.ParseDevice(Device);
         return Training.Checkpoint.Load(Checkpoint, device);
     }
+}
+
+/// <summary>Options of verbs that score images with a trained model, each alone or with its mirror.</summary>
+public abstract class ScoringSettings : CheckpointSettings
+{
+    [CommandOption("--tta <VIEWS>")]
+    [Description("Test-time augmentation: 'hflip' averages each image's class probabilities with its mirror's (for data trained " +
+                 "with hflip, whose classes survive a mirror; twice the time); 'none' scores the images as they are.")]
+    [DefaultValue("none")]
+    public string Tta { get; init; } = "none";
+
+    public bool Mirrored => Tta == MirrorAveraged.Name;
+
+    public override ValidationResult Validate() =>
+        base.Validate() is { Successful: false } checkpoint ? checkpoint
+        : Tta is not ("none" or MirrorAveraged.Name) ? ValidationResult.Error($"--tta {Tta}: expected none or {MirrorAveraged.Name}")
+        : ValidationResult.Success();
 }

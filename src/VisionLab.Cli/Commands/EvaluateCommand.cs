@@ -8,11 +8,10 @@ using VisionLab.Inference;
 using VisionLab.Reporting;
 using VisionLab.Training;
 using VisionLab.Training.Metrics;
-using Scorer = TorchSharp.torch.nn.Module<TorchSharp.torch.Tensor, TorchSharp.torch.Tensor>;
 
 namespace VisionLab.Cli.Commands;
 
-public sealed class EvaluateSettings : CheckpointSettings
+public sealed class EvaluateSettings : ScoringSettings
 {
     /// <summary>More images than this make a grid too large to look at.</summary>
     public const int MostMisclassifiedShown = 400;
@@ -40,12 +39,6 @@ public sealed class EvaluateSettings : CheckpointSettings
     [DefaultValue(Evaluator.DefaultMisclassifiedExamples)]
     public int Misclassified { get; init; } = Evaluator.DefaultMisclassifiedExamples;
 
-    [CommandOption("--tta <VIEWS>")]
-    [Description("Test-time augmentation: 'hflip' averages each image's class probabilities with its mirror's (for data trained " +
-                 "with hflip, whose classes survive a mirror; twice the time); 'none' scores the images as they are.")]
-    [DefaultValue("none")]
-    public string Tta { get; init; } = "none";
-
     [CommandOption("-o|--out <DIR>")]
     [Description("Folder for evaluation.json, confusion_matrix.png and misclassified.png (default: the checkpoint's run folder " +
                  "when it sits in one, as run/checkpoints/best.ckpt does; else the current folder).")]
@@ -54,7 +47,6 @@ public sealed class EvaluateSettings : CheckpointSettings
     public override ValidationResult Validate() =>
         base.Validate() is { Successful: false } checkpoint ? checkpoint
         : Misclassified < 0 ? ValidationResult.Error($"--misclassified {Misclassified} must be 0 or more")
-        : Tta is not ("none" or MirrorAveraged.Name) ? ValidationResult.Error($"--tta {Tta}: expected none or {MirrorAveraged.Name}")
         : Misclassified > MostMisclassifiedShown ? ValidationResult.Error($"--misclassified {Misclassified}: at most {MostMisclassifiedShown} images make a readable grid")
         : ValidationResult.Success();
 }
@@ -75,10 +67,8 @@ public sealed class EvaluateCommand : Command<EvaluateSettings>
         var info = checkpoint.Info;
         bool idx = ImageClassificationData.IsIdx(s.Data ?? info.Data);
         var data = TrainingData.ForCheckpoint(info, s.Data, s.BatchSize ?? (idx ? 1000 : 64), device, s.Workers, s.Strict);
-        bool mirrored = s.Tta == MirrorAveraged.Name;
-        // Not disposed: a wrapper owns no tensors, and disposing it would dispose the model it wraps.
-        Scorer scorer = mirrored ? new MirrorAveraged(checkpoint.Model) : checkpoint.Model;
-        var result = Evaluator.Evaluate(scorer, data.Batches, info.NumClasses, s.Misclassified, cancellation);
+        bool mirrored = s.Mirrored;
+        var result = Evaluator.Evaluate(MirrorAveraged.Scoring(checkpoint.Model, mirrored), data.Batches, info.NumClasses, s.Misclassified, cancellation);
         var summary = EvaluationSummary.From(result, info.Classes, info.Model, data.Name) with { TestTimeAugmentation = mirrored ? s.Tta : null };
         var files = EvaluationReport.Write(outFolder, summary, result, info.EvalTransform,
             mirrored ? $"{info.Model} on {data.Name} (mirror-averaged)" : null);

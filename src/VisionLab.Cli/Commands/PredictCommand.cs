@@ -8,7 +8,7 @@ using VisionLab.Training;
 
 namespace VisionLab.Cli.Commands;
 
-public sealed class PredictSettings : CheckpointSettings
+public sealed class PredictSettings : ScoringSettings
 {
     [CommandArgument(0, "<IMAGES>")]
     [Description("Image files: PNG, JPEG, BMP, WebP or GIF.")]
@@ -26,7 +26,7 @@ public sealed class PredictCommand : Command<PredictSettings>
     {
         using var checkpoint = s.LoadCheckpoint(out var device);
         using var routing = ConvolutionBackend.UseOneDnnForInference(checkpoint.Model);
-        var predictor = new Predictor(checkpoint.Model, checkpoint.Info.EvalTransform, checkpoint.Info.Classes, device);
+        var predictor = new Predictor(checkpoint.Model, checkpoint.Info.EvalTransform, checkpoint.Info.Classes, device, s.Mirrored);
         var predictions = s.Images.Select(image => predictor.Predict(image, s.Top)).ToList();
         if (s.Json)
         {
@@ -34,6 +34,7 @@ public sealed class PredictCommand : Command<PredictSettings>
             return 0;
         }
         var table = new Table().Border(TableBorder.Rounded);
+        if (s.Mirrored) table.Caption("[grey]probabilities averaged over each image and its mirror[/]");
         table.AddColumn("image");
         for (int k = 1; k <= s.Top; k++) table.AddColumn($"top {k}");
         foreach (var p in predictions)

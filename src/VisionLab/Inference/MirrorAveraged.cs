@@ -23,6 +23,13 @@ public sealed class MirrorAveraged : nn.Module<Tensor, Tensor>
         RegisterComponents();
     }
 
+    /// <summary>
+    /// <paramref name="model"/> wrapped when <paramref name="mirrored"/>, else itself. Dispose the
+    /// model, not this: a wrapper owns no tensors, and disposing it would dispose the model it wraps.
+    /// </summary>
+    public static nn.Module<Tensor, Tensor> Scoring(nn.Module<Tensor, Tensor> model, bool mirrored) =>
+        mirrored ? new MirrorAveraged(model) : model;
+
     public override Tensor forward(Tensor images)
     {
         if (images.dim() != 4) throw new VisionLabException($"mirror averaging needs batches of N×C×H×W images, got shape [{string.Join(", ", images.shape)}]");

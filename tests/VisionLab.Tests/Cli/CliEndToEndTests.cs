@@ -96,7 +96,28 @@ public sealed class CliEndToEndTests : IClassFixture<CliEndToEndTests.TinyRun>
             Assert.Equal(probabilities.OrderDescending(), probabilities);
             Assert.InRange(probabilities.Sum(), 0.0, 1.0001);
             Assert.Contains(top[0].GetProperty("class").GetString(), VisionLab.Data.ImageClassificationData.FashionMnistClasses);
+            Assert.False(prediction.TryGetProperty("test_time_augmentation", out _), "a single-view prediction claims augmentation");
         }
+    }
+
+    [Fact]
+    public void Predict_with_tta_hflip_says_so_in_json_and_table_and_refuses_other_views()
+    {
+        string png = Path.Combine(run.Folder.Path, "trouser-tta.png");
+        DrawTrousers(png, 28, 28, SKEncodedImageFormat.Png);
+
+        var json = CliRunner.Run("predict", "--checkpoint", run.Checkpoint, png, "--tta", "hflip", "--json");
+        Assert.True(json.ExitCode == 0, json.Stderr);
+        using (var document = JsonDocument.Parse(json.Stdout))
+            Assert.Equal("hflip", document.RootElement[0].GetProperty("test_time_augmentation").GetString());
+
+        var table = CliRunner.Run("predict", "--checkpoint", run.Checkpoint, png, "--tta", "hflip");
+        Assert.True(table.ExitCode == 0, table.Stderr);
+        Assert.Contains("averaged over each image and its mirror", table.Stdout);
+
+        var refused = CliRunner.Run("predict", "--checkpoint", run.Checkpoint, png, "--tta", "rotate");
+        Assert.NotEqual(0, refused.ExitCode);
+        Assert.Contains("--tta rotate: expected none or hflip", refused.Stderr);
     }
 
     [Fact]

@@ -17,7 +17,6 @@ public sealed record EvalTransform(int Channels, int Height, int Width, float[] 
 
     public Normalize Normalize() => new(Mean, Std);
 
-    /// <summary>The same preparation for one decoded image, as the loader and the predictor run it.</summary>
     /// <summary>
     /// How torchvision's pretrained weights expect images: for colour inputs its classification
     /// preset (shorter side to size × 256/224, centre crop, ImageNet mean and std); grey inputs
@@ -29,6 +28,7 @@ public sealed record EvalTransform(int Channels, int Height, int Width, float[] 
         : new(input.Channels, input.Height, input.Width, Enumerable.Repeat(0.5f, input.Channels).ToArray(),
             Enumerable.Repeat(0.5f, input.Channels).ToArray());
 
+    /// <summary>The same preparation for one decoded image, as the loader and the predictor run it.</summary>
     public ImagePipeline Pipeline() => new(
         ResizeShorter is int shorter ? [new Resize(shorter), new CenterCrop(Height, Width)] : [new Resize(Height, Width)],
         new ToTensorNormalize(Mean, Std));
