@@ -8,6 +8,9 @@ app.Configure(config =>
 {
     config.SetApplicationName("visionlab");
     config.PropagateExceptions();
+    // Spectre.Console.Cli by default sets unknown options aside instead of refusing them, so a
+    // misspelt or newer option (--tta on an older build) would run silently without it.
+    config.UseStrictParsing();
     config.AddCommand<TrainCommand>("train")
         .WithDescription("Train a model and write a run folder (metrics, plots, checkpoints).")
         .WithExample("train", "--model", "lenet5", "--data", "fashion-mnist", "--epochs", "5");

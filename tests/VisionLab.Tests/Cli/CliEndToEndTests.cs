@@ -241,6 +241,15 @@ public sealed class CliEndToEndTests : IClassFixture<CliEndToEndTests.TinyRun>
     }
 
     [Fact]
+    public void An_unknown_option_is_refused_rather_than_ignored()
+    {
+        // Evaluating with a misspelt --tta must not quietly report single-view accuracy.
+        var result = CliRunner.Run("evaluate", "--checkpoint", run.Checkpoint, "--ttta", "hflip", "--json");
+        AssertOneLineError(result, "ttta", exitCode: 2);
+        Assert.Equal("", result.Stdout.Trim());
+    }
+
+    [Fact]
     public void Verbose_adds_the_stack_trace()
     {
         var result = CliRunner.Run("evaluate", "--checkpoint", "/nonexistent/best.ckpt", "--verbose");
@@ -248,9 +257,9 @@ public sealed class CliEndToEndTests : IClassFixture<CliEndToEndTests.TinyRun>
         Assert.Contains("   at ", result.Stderr);
     }
 
-    private static void AssertOneLineError(CliResult result, string expected)
+    private static void AssertOneLineError(CliResult result, string expected, int exitCode = 1)
     {
-        Assert.Equal(1, result.ExitCode);
+        Assert.Equal(exitCode, result.ExitCode);
         var lines = result.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.True(lines.Length == 1, $"expected one line, got:\n{result.Stderr}");
         Assert.StartsWith("error: ", lines[0]);
