@@ -77,7 +77,8 @@ public sealed class EvaluateCommand : Command<EvaluateSettings>
         {
             JsonOutput.Write(new
             {
-                checkpoint = Path.GetFullPath(s.Checkpoint), model = info.Model, data = data.Name, images = result.Confusion.Total,
+                checkpoint = Path.GetFullPath(s.Checkpoint), model = info.Model, weight_average = checkpoint.WeightAverage,
+                data = data.Name, images = result.Confusion.Total,
                 test_accuracy = result.Accuracy, test_loss = result.Loss, test_time_augmentation = summary.TestTimeAugmentation,
                 top1_accuracy = summary.Top1Accuracy, top5_accuracy = summary.Top5Accuracy, top_k = summary.TopK,
                 per_class = summary.PerClass, macro_average = summary.MacroAverage, weighted_average = summary.WeightedAverage,
@@ -90,7 +91,7 @@ public sealed class EvaluateCommand : Command<EvaluateSettings>
         }
         AnsiConsole.Write(Tables.Classification(ClassificationReport.From(result.Confusion, info.Classes)));
         if (summary.MostConfused.Count > 0) AnsiConsole.Write(Tables.MostConfused(summary.MostConfused));
-        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(info.Model)}[/] on {Markup.Escape(data.Name)} ({result.Confusion.Total:N0} images): " +
+        AnsiConsole.MarkupLine($"[bold]{Markup.Escape(info.Model)}[/]{(checkpoint.WeightAverage ? " (moving average of its weights)" : "")} on {Markup.Escape(data.Name)} ({result.Confusion.Total:N0} images): " +
                                $"accuracy [green bold]{result.Accuracy:P2}[/]{(mirrored ? " (mirror-averaged)" : "")}, top-{summary.TopK} {summary.Top5Accuracy:P2}, " +
                                $"loss {result.Loss:F4}, {summary.Misclassified.Count:N0} misclassified");
         foreach (string? file in new[] { files.Json, files.ConfusionMatrix, files.Misclassified })

@@ -39,12 +39,24 @@ public sealed record CheckpointInfo
     public IReadOnlyList<EpochResult>? History { get; init; }
 }
 
+/// <summary>Which of a checkpoint's weights go into the model it rebuilds.</summary>
+public enum CheckpointWeights
+{
+    /// <summary>The weights the run evaluated: the moving average of the weights when the run kept
+    /// one (and the checkpoint holds it), else the training weights. For evaluating and using a model.</summary>
+    Evaluated,
+    /// <summary>The weights the optimiser was moving, which a resumed run continues from.</summary>
+    Training,
+}
+
 /// <summary>A loaded checkpoint: its description, the model, and any saved optimiser and training state.</summary>
-public sealed class LoadedCheckpoint(CheckpointInfo info, ImageClassifier model, Dictionary<string, Tensor> optimizerState,
+public sealed class LoadedCheckpoint(CheckpointInfo info, ImageClassifier model, bool averaged, Dictionary<string, Tensor> optimizerState,
     Dictionary<string, Tensor> trainingState) : IDisposable
 {
     public CheckpointInfo Info { get; } = info;
     public ImageClassifier Model { get; } = model;
+    /// <summary>The model holds the run's moving average of the weights rather than the training weights.</summary>
+    public bool WeightAverage { get; } = averaged;
     public IReadOnlyDictionary<string, Tensor> OptimizerState { get; } = optimizerState;
     /// <summary>The rest of what a resumed run needs (<see cref="Trainer.TrainingState"/>); empty in
     /// checkpoints written for use rather than for resuming.</summary>
@@ -57,7 +69,9 @@ public sealed class LoadedCheckpoint(CheckpointInfo info, ImageClassifier model,
 }
 
 /// <summary>
-/// One file holding a model's weights, the optimiser's state and a JSON description.
+/// One file holding a model's weights, the optimiser's state and a JSON description. A run that keeps
+/// a moving average of its weights evaluates the average but trains the live weights, so its
+/// checkpoints hold both, as timm's do: the live ones to resume, the average to use.
 /// Layout: magic <c>VLCKPT</c> and a format version; the JSON length and text; the tensor count
 /// and, per tensor, name, dtype, shape and raw little-endian bytes; finally the SHA-256 of all
 /// that precedes it, so truncation or corruption is caught before anything is loaded.
@@ -70,6 +84,7 @@ public static class Checkpoint
     private const string ModelPrefix = "model.";
     private const string OptimizerPrefix = "optimizer.";
     private const string TrainingStatePrefix = "state.";
+    private const string AveragePrefix = "average.";
 
     internal static readonly JsonSerializerOptions Json = new()
     {
@@ -78,10 +93,14 @@ public static class Checkpoint
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
+    /// <param name="weightAverage">The model's state dict with the run's moving average of the weights
+    /// in place (<see cref="Regularization.ExponentialMovingAverage.SwapIn"/>), when it keeps one.</param>
     public static void Save(string path, CheckpointInfo info, ImageClassifier model,
-        IEnumerable<(string Name, Tensor Value)>? optimizerState = null, IEnumerable<(string Name, Tensor Value)>? trainingState = null)
+        IEnumerable<(string Name, Tensor Value)>? optimizerState = null, IEnumerable<(string Name, Tensor Value)>? trainingState = null,
+        IEnumerable<(string Name, Tensor Value)>? weightAverage = null)
     {
         var tensors = model.state_dict().Select(kv => (ModelPrefix + kv.Key, kv.Value))
+            .Concat((weightAverage ?? []).Select(s => (AveragePrefix + s.Name, s.Value)))
             .Concat((optimizerState ?? []).Select(s => (OptimizerPrefix + s.Name, s.Value)))
             .Concat((trainingState ?? []).Select(s => (TrainingStatePrefix + s.Name, s.Value)))
             .ToList();
@@ -105,15 +124,17 @@ public static class Checkpoint
     public static CheckpointInfo ReadInfo(string path) => Read(path, infoOnly: true).Info;
 
     /// <summary>Rebuilds the model the checkpoint describes and loads its weights, all or nothing.</summary>
-    public static LoadedCheckpoint Load(string path, Device? device = null)
+    public static LoadedCheckpoint Load(string path, Device? device = null, CheckpointWeights which = CheckpointWeights.Evaluated)
     {
         var (info, tensors) = Read(path, infoOnly: false);
         try
         {
             var model = ModelZoo.Create(info.Model, new ModelOptions(info.NumClasses, info.InChannels, SmallInput: info.SmallInput));
             if (info.ChannelWidths is { } widths) ChannelPruning.Resize(model, widths, path);
-            var weights = tensors.Where(t => t.Key.StartsWith(ModelPrefix, StringComparison.Ordinal))
-                .ToDictionary(t => t.Key[ModelPrefix.Length..], t => t.Value);
+            bool averaged = which == CheckpointWeights.Evaluated && tensors.Keys.Any(k => k.StartsWith(AveragePrefix, StringComparison.Ordinal));
+            string prefix = averaged ? AveragePrefix : ModelPrefix;
+            var weights = tensors.Where(t => t.Key.StartsWith(prefix, StringComparison.Ordinal))
+                .ToDictionary(t => t.Key[prefix.Length..], t => t.Value);
             StateDict.LoadStrict(model, weights, path);
             if (device is not null && device.type != DeviceType.CPU) model.to(device);
             model.eval();
@@ -121,8 +142,9 @@ public static class Checkpoint
                 .ToDictionary(t => t.Key[OptimizerPrefix.Length..], t => t.Value);
             var training = tensors.Where(t => t.Key.StartsWith(TrainingStatePrefix, StringComparison.Ordinal))
                 .ToDictionary(t => t.Key[TrainingStatePrefix.Length..], t => t.Value);
-            foreach (var w in weights.Values) w.Dispose();
-            return new LoadedCheckpoint(info, model, optimizer, training);
+            foreach (var t in tensors.Where(t => t.Key.StartsWith(ModelPrefix, StringComparison.Ordinal) || t.Key.StartsWith(AveragePrefix, StringComparison.Ordinal)))
+                t.Value.Dispose();
+            return new LoadedCheckpoint(info, model, averaged, optimizer, training);
         }
         catch (VisionLabException e) when (e is not CheckpointException)
         {

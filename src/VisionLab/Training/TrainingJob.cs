@@ -67,7 +67,7 @@ public static class TrainingJob
         TorchRuntime.SetThreads(config.Threads);
         var device = TorchRuntime.ParseDevice(config.Device);
 
-        using var last = resume is null ? null : Checkpoint.Load(resume.LastCheckpoint, device);
+        using var last = resume is null ? null : Checkpoint.Load(resume.LastCheckpoint, device, CheckpointWeights.Training);
         if (last is not null && last.Info.Epoch >= config.Epochs)
             throw new VisionLabException($"{resume!.Root} already completed {last.Info.Epoch} of {config.Epochs} epochs; give more --epochs to go on");
 

@@ -44,6 +44,32 @@ public class CheckpointTests
     }
 
     [Fact]
+    public void A_checkpoint_with_a_weight_average_gives_it_for_use_and_the_training_weights_to_resume()
+    {
+        using var dir = new TempFolder();
+        manual_seed(4);
+        using var model = new LeNet5();
+        using var other = new LeNet5();
+        var average = other.state_dict().Select(kv => (kv.Key, kv.Value)).ToList();
+        string path = dir.File("last.ckpt");
+
+        Checkpoint.Save(path, Describe(), model, weightAverage: average);
+
+        using var used = Checkpoint.Load(path);
+        using var resumed = Checkpoint.Load(path, which: CheckpointWeights.Training);
+        Assert.True(used.WeightAverage);
+        Assert.False(resumed.WeightAverage);
+        foreach (var (name, value) in other.state_dict()) Assert.True(used.Model.state_dict()[name].SameAs(value), name);
+        foreach (var (name, value) in model.state_dict()) Assert.True(resumed.Model.state_dict()[name].SameAs(value), name);
+
+        // A checkpoint without an average gives its one set of weights either way.
+        Checkpoint.Save(path, Describe(), model);
+        using var plain = Checkpoint.Load(path);
+        Assert.False(plain.WeightAverage);
+        foreach (var (name, value) in model.state_dict()) Assert.True(plain.Model.state_dict()[name].SameAs(value), name);
+    }
+
+    [Fact]
     public void A_missing_checkpoint_is_named()
     {
         var e = Assert.Throws<CheckpointException>(() => Checkpoint.Load("/nonexistent/best.ckpt"));

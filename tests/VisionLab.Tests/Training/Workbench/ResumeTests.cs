@@ -43,8 +43,8 @@ public sealed class ResumeTests(ITestOutputHelper output)
         var resumed = CliRunner.Run("train", "--resume", interrupted, "--json");
         Assert.True(resumed.ExitCode == 0, resumed.Stderr);
 
-        using var expected = Checkpoint.Load(Path.Combine(straight, "checkpoints", "last.ckpt"));
-        using var actual = Checkpoint.Load(Path.Combine(interrupted, "checkpoints", "last.ckpt"));
+        using var expected = Checkpoint.Load(Path.Combine(straight, "checkpoints", "last.ckpt"), which: CheckpointWeights.Training);
+        using var actual = Checkpoint.Load(Path.Combine(interrupted, "checkpoints", "last.ckpt"), which: CheckpointWeights.Training);
         using var expectedModel = expected.Model;
         using var actualModel = actual.Model;
         Assert.Equal(4, actual.Info.Epoch);
@@ -55,6 +55,40 @@ public sealed class ResumeTests(ITestOutputHelper output)
         Assert.Equal(expected.Info.History!.Select(h => h.TestAccuracy), actual.Info.History!.Select(h => h.TestAccuracy));
         Assert.Equal(expected.Info.History!.Select(h => h.TrainLoss), actual.Info.History!.Select(h => h.TrainLoss));
         Assert.Contains("\"epochs_completed\": 4", File.ReadAllText(Path.Combine(interrupted, "metrics.json")));
+
+        using var expectedAverage = Checkpoint.Load(Path.Combine(straight, "checkpoints", "last.ckpt"));
+        using var actualAverage = Checkpoint.Load(Path.Combine(interrupted, "checkpoints", "last.ckpt"));
+        using var expectedAveraged = expectedAverage.Model;
+        using var actualAveraged = actualAverage.Model;
+        Assert.True(actualAverage.WeightAverage);
+        AssertBitIdentical("weight average", expectedAveraged.state_dict(), actualAveraged.state_dict());
+    }
+
+    [Fact]
+    public void The_last_checkpoint_of_a_run_with_a_weight_average_evaluates_as_its_last_epoch_did()
+    {
+        // The run evaluates the average but trains the live weights; a user evaluating last.ckpt
+        // must get the figure the run reported for its last epoch, not the live weights' one.
+        using var dir = new TempFolder();
+        string run = dir.File("run");
+        var trained = CliRunner.Run("train", "--train-limit", "1024", "--test-limit", "300", "--epochs", "2",
+            "--set", "ema.decay=0.9", "--threads", "2", "--out", run, "--json");
+        Assert.True(trained.ExitCode == 0, trained.Stderr);
+        string last = Path.Combine(run, "checkpoints", "last.ckpt");
+
+        using var used = Checkpoint.Load(last);
+        using var live = Checkpoint.Load(last, which: CheckpointWeights.Training);
+        using var usedModel = used.Model;
+        using var liveModel = live.Model;
+        Assert.True(used.WeightAverage);
+        Assert.False(live.WeightAverage);
+        Assert.False(usedModel.state_dict()["conv1.weight"].SameAs(liveModel.state_dict()["conv1.weight"]), "the average equals the live weights");
+
+        var test = TrainingData.ForCheckpoint(used.Info, null, 100, CPU, limit: 300).Batches;
+        var evaluated = Evaluator.Evaluate(usedModel, test, used.Info.NumClasses, 0, CancellationToken.None);
+        var reported = used.Info.History![^1];
+        Assert.Equal(reported.TestAccuracy, evaluated.Accuracy);
+        Assert.Equal(reported.TestLoss, evaluated.Loss, 4);
     }
 
     [Fact]
