@@ -159,7 +159,7 @@ public class PixelAugmentationTests
 
         var refused = CliRunner.Run("data", "preview", data, "--augment", "rotate", "--out", temp.File("no.png"));
         Assert.Equal(1, refused.ExitCode);
-        Assert.Contains("unknown augmentation 'rotate'", refused.Stderr);
+        Assert.Contains("'rotate' is not one of crop", refused.Stderr);
         Assert.False(File.Exists(temp.File("no.png")));
     }
 }

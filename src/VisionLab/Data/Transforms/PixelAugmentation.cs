@@ -69,37 +69,25 @@ public static class PixelAugmentations
 
     public static PixelAugmentationPlan Parse(string? spec)
     {
-        if (string.IsNullOrWhiteSpace(spec) || spec.Trim() == "none") return PixelAugmentationPlan.None;
         var pixels = new List<IPixelAugmentation>();
         var normalised = new List<ITensorTransform>();
-        foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var entry in AugmentationEntry.Split(spec))
         {
-            var (name, argument) = part.IndexOf(':') is var i and >= 0 ? (part[..i], part[(i + 1)..]) : (part, null);
-            switch (name)
+            switch (entry.Name)
             {
-                case "crop":
-                    pixels.Add(new RandomCrop(argument is null ? 2 : ParsePadding(argument, part)));
+                case "crop" when entry.Takes(1):
+                    pixels.Add(new RandomCrop(entry.Integer(0, 2, 1, 64)));
                     break;
-                case "hflip" when argument is null:
+                case "hflip" when entry.Takes(0):
                     pixels.Add(new RandomHorizontalFlip());
                     break;
-                case "erasing":
-                    normalised.Add(new RandomErasing(argument is null ? 0.25 : ParseProbability(argument, part)));
+                case "erasing" when entry.Takes(1):
+                    normalised.Add(new RandomErasing(entry.Number(0, AugmentationEntry.DefaultErasingProbability, 0, 1, aboveMin: true)));
                     break;
                 default:
-                    throw new VisionLabException($"--augment: unknown augmentation '{part}' (choose from {Grammar})");
+                    throw entry.Unknown(Grammar);
             }
         }
-        return new PixelAugmentationPlan(pixels, normalised);
+        return pixels.Count == 0 && normalised.Count == 0 ? PixelAugmentationPlan.None : new PixelAugmentationPlan(pixels, normalised);
     }
-
-    private static int ParsePadding(string text, string part) =>
-        int.TryParse(text, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int p) && p is >= 1 and <= 64
-            ? p
-            : throw new VisionLabException($"--augment: '{part}' needs a padding between 1 and 64 pixels");
-
-    private static double ParseProbability(string text, string part) =>
-        double.TryParse(text, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double p) && p is > 0 and <= 1
-            ? p
-            : throw new VisionLabException($"--augment: '{part}' needs a probability above 0 and at most 1");
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace VisionLab.Data.Transforms.Images;
 
 /// <summary>
@@ -26,25 +24,21 @@ public sealed record TrainingAugmentation(IImageTransform? Policy, double Erasin
     public static TrainingAugmentation Parse(string? spec)
     {
         var result = None;
-        if (string.IsNullOrWhiteSpace(spec) || spec.Trim() == "none") return result;
-        foreach (var part in spec.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        foreach (var entry in AugmentationEntry.Split(spec))
         {
-            var words = part.Split(':');
-            var arguments = words[1..];
-            string name = words[0];
-            if (name is "trivial" or "randaugment" && result.Policy is not null)
-                throw Bad(part, "give at most one of trivial and randaugment");
-            result = name switch
+            if (entry.Name is "trivial" or "randaugment" && result.Policy is not null)
+                throw entry.Refused("give at most one of trivial and randaugment");
+            result = entry.Name switch
             {
-                "trivial" when arguments.Length == 0 => result with { Policy = new TrivialAugmentWide(interpolation: Interpolation.Bilinear) },
-                "randaugment" when arguments.Length <= 2 => result with
+                "trivial" when entry.Takes(0) => result with { Policy = new TrivialAugmentWide(interpolation: Interpolation.Bilinear) },
+                "randaugment" when entry.Takes(2) => result with
                 {
-                    Policy = new RandAugment(Integer(arguments, 0, 2, 0, 14, part), Integer(arguments, 1, 9, 0, 30, part), interpolation: Interpolation.Bilinear),
+                    Policy = new RandAugment(entry.Integer(0, 2, 0, 14), entry.Integer(1, 9, 0, 30), interpolation: Interpolation.Bilinear),
                 },
-                "erasing" when arguments.Length <= 1 => result with { ErasingProbability = Number(arguments, 0, 0.25, 0, 1, part) },
-                "mixup" when arguments.Length <= 1 => result with { MixUpAlpha = Number(arguments, 0, 0.2, double.Epsilon, 100, part) },
-                "cutmix" when arguments.Length <= 1 => result with { CutMixAlpha = Number(arguments, 0, 1.0, double.Epsilon, 100, part) },
-                _ => throw Bad(part, $"choose from {Grammar}"),
+                "erasing" when entry.Takes(1) => result with { ErasingProbability = entry.Number(0, AugmentationEntry.DefaultErasingProbability, 0, 1) },
+                "mixup" when entry.Takes(1) => result with { MixUpAlpha = entry.Number(0, 0.2, 0, 100, aboveMin: true) },
+                "cutmix" when entry.Takes(1) => result with { CutMixAlpha = entry.Number(0, 1.0, 0, 100, aboveMin: true) },
+                _ => throw entry.Unknown(Grammar),
             };
         }
         return result;
@@ -76,22 +70,4 @@ public sealed record TrainingAugmentation(IImageTransform? Policy, double Erasin
         if (CutMixAlpha > 0) parts.Add(FormattableString.Invariant($"cutmix:{CutMixAlpha}"));
         return parts.Count == 0 ? "none" : string.Join(",", parts);
     }
-
-    private static int Integer(string[] arguments, int at, int fallback, int min, int max, string part)
-    {
-        if (at >= arguments.Length) return fallback;
-        return int.TryParse(arguments[at], NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= min && v <= max
-            ? v
-            : throw Bad(part, $"'{arguments[at]}' must be a whole number from {min} to {max}");
-    }
-
-    private static double Number(string[] arguments, int at, double fallback, double min, double max, string part)
-    {
-        if (at >= arguments.Length) return fallback;
-        return double.TryParse(arguments[at], NumberStyles.Float, CultureInfo.InvariantCulture, out double v) && v >= min && v <= max
-            ? v
-            : throw Bad(part, $"'{arguments[at]}' must be a number {(min == double.Epsilon ? "above 0" : $"from {min}")} to {max}");
-    }
-
-    private static VisionLabException Bad(string part, string why) => new($"--augment: '{part}': {why}");
 }

@@ -43,7 +43,7 @@ public class TrainingAugmentationTests
     [InlineData("randaugment:2:40", "'40'")]
     [InlineData("erasing:1.5", "'1.5'")]
     [InlineData("mixup:0", "above 0")]
-    [InlineData("trivial:3", "choose from")]
+    [InlineData("trivial:3", "is not one of none, or")]
     public void A_bad_recipe_is_refused_naming_the_part(string spec, string expected)
     {
         var error = Assert.Throws<VisionLabException>(() => TrainingAugmentation.Parse(spec));
