@@ -43,8 +43,10 @@ public static class ModelEndpoints
             m.Parameters, m.Info.TestAccuracy, m.Info.Epoch, m.Info.Data, m.Checkpoint);
     }
 
+    /// <param name="TestTimeAugmentation">"hflip" when the probabilities are averaged with the mirror's, else null.</param>
+    /// <param name="BatchSize">Images in the forward pass the image shared (with its mirror, the larger of two).</param>
     public sealed record PredictResponse(string Model, string Image, IReadOnlyList<ClassProbability> Predictions, double LatencyMs,
-        double QueueMs, double ComputeMs, int BatchSize);
+        double QueueMs, double ComputeMs, int BatchSize, string? TestTimeAugmentation);
 
     private static async Task<PredictResponse> Predict(string name, HttpRequest request, ModelCatalog catalog, CancellationToken cancellation)
     {
@@ -53,12 +55,19 @@ public static class ModelEndpoints
         var upload = await ImageUpload.ReadAsync(request, cancellation);
         int top = upload.Integer(request, "top") ?? DefaultTop;
         if (top < 1) throw ApiProblem.BadRequest($"top={top} must be at least 1");
+        string tta = upload.Text(request, "tta") ?? "none";
+        if (tta is not ("none" or MirrorAveraged.Name)) throw ApiProblem.BadRequest($"tta={tta}: none or {MirrorAveraged.Name}");
         var input = model.Prepare(upload.Bytes, upload.FileName);
-        var result = await model.Queue.ClassifyAsync(input);
-        var ranked = result.Probabilities.Select((p, i) => new ClassProbability(ClassName(model, i), i, p))
+        // The mirror goes through the queue beside the image, so both join the batches of other requests.
+        var results = await Task.WhenAll(tta == MirrorAveraged.Name
+            ? [model.Queue.ClassifyAsync(input), model.Queue.ClassifyAsync(model.Mirrored(input))]
+            : new[] { model.Queue.ClassifyAsync(input) });
+        var probabilities = results[0].Probabilities.Select((p, i) => results.Average(r => r.Probabilities[i]));
+        var ranked = probabilities.Select((p, i) => new ClassProbability(ClassName(model, i), i, p))
             .OrderByDescending(c => c.Probability).ThenBy(c => c.Index).Take(top).ToArray();
         return new PredictResponse(model.Name, upload.FileName, ranked, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            result.QueueMilliseconds, result.ComputeMilliseconds, result.BatchSize);
+            results.Max(r => r.QueueMilliseconds), results.Max(r => r.ComputeMilliseconds), results.Max(r => r.BatchSize),
+            tta == MirrorAveraged.Name ? tta : null);
     }
 
     public sealed record ExplainResponse(string Model, string Image, string Method, string Title, string? Layer, ClassProbability Target,

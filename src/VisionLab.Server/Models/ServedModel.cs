@@ -72,6 +72,16 @@ public sealed class ServedModel : IDisposable
         return pipeline.Apply(image, Random.Shared, out _);
     }
 
+    /// <summary>A prepared image's left-right mirror (each row of each channel reversed), for
+    /// test-time augmentation: the flip <see cref="Inference.MirrorAveraged"/> applies to batches.</summary>
+    public float[] Mirrored(float[] prepared)
+    {
+        int width = Info.EvalTransform.Width;
+        var mirrored = (float[])prepared.Clone();
+        for (int row = 0; row < mirrored.Length; row += width) mirrored.AsSpan(row, width).Reverse();
+        return mirrored;
+    }
+
     /// <summary>Explains one upload on the model's own thread (CAM methods hook its layers).</summary>
     public Task<ImageExplanation> ExplainAsync(byte[] encoded, string fileName, IExplanationMethod method, ClassSelection target,
         string? layer)

@@ -58,6 +58,35 @@ public sealed class ModelApiTests(ServedLeNet served)
     }
 
     [Fact]
+    public async Task Predict_with_tta_hflip_gives_the_libraries_mirror_averaged_probabilities()
+    {
+        byte[] png = await File.ReadAllBytesAsync(served.Trouser);
+        using var checkpoint = Checkpoint.Load(served.Run.Checkpoint);
+        var expected = new Predictor(checkpoint.Model, checkpoint.Info.EvalTransform, checkpoint.Info.Classes, mirrorAveraged: true)
+            .Predict(served.Trouser, 10);
+        var single = new Predictor(checkpoint.Model, checkpoint.Info.EvalTransform, checkpoint.Info.Classes).Predict(served.Trouser, 10);
+
+        using var byForm = await Client.PostAsync(Predict + "?top=10&tta=hflip", ServedLeNet.Form(png, "trouser.png"));
+        using var byJson = await Client.PostAsJsonAsync(Predict, new { image = Convert.ToBase64String(png), top = 10, tta = "hflip" });
+
+        foreach (var response in new[] { byForm, byJson })
+        {
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            string body = await response.Content.ReadAsStringAsync();
+            var actual = Probabilities(body, out _);
+            foreach (var c in expected.Top) Assert.Equal(c.Probability, actual[c.Class], 5);
+            // The mirror changed something, so the test tells averaging from a single view.
+            Assert.Contains(single.Top, c => Math.Abs(c.Probability - actual[c.Class]) > 1e-4);
+            using var json = JsonDocument.Parse(body);
+            Assert.Equal("hflip", json.RootElement.GetProperty("test_time_augmentation").GetString());
+        }
+
+        using var refused = await Client.PostAsync(Predict + "?tta=rotate", ServedLeNet.Form(png));
+        Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+        Assert.Contains("tta=rotate", await refused.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
     public async Task Concurrent_predictions_share_forward_passes_and_get_the_same_answers()
     {
         byte[] png = await File.ReadAllBytesAsync(served.Trouser);

@@ -2,7 +2,7 @@
 // of its evidence out, asked again whenever the model or the method changes.
 import { request, byTestId, showError, percent } from './api.js';
 
-const modelSelect = byTestId('model'), methodSelect = byTestId('method'), error = byTestId('error');
+const modelSelect = byTestId('model'), methodSelect = byTestId('method'), ttaSelect = byTestId('tta'), error = byTestId('error');
 let models = [], image = null, latest = 0;
 
 async function loadModels() {
@@ -40,17 +40,19 @@ async function analyse() {
   results.setAttribute('aria-busy', 'true');
   try {
     const [predicted, explained] = await Promise.all([
-      post(`/api/models/${model}/predict?top=5`),
+      post(`/api/models/${model}/predict?top=5&tta=${ttaSelect.value}`),
       post(`/api/models/${model}/explain?method=${encodeURIComponent(method)}`),
     ]);
     if (ticket !== latest) return;
     showError(error, null);
     showPredictions(predicted.predictions);
+    byTestId('predictions').dataset.tta = predicted.test_time_augmentation ?? 'none';
     const overlay = byTestId('overlay');
     overlay.src = `data:image/png;base64,${explained.overlay_png}`;
     overlay.dataset.method = method;
     byTestId('overlay-title').textContent = explained.layer ? `${explained.title} at ${explained.layer}` : explained.title;
-    byTestId('timing').textContent = `Prediction ${predicted.latency_ms.toFixed(1)} ms (batch of ${predicted.batch_size}), `
+    byTestId('timing').textContent = `Prediction${predicted.test_time_augmentation ? ' averaged with the mirror' : ''} `
+      + `${predicted.latency_ms.toFixed(1)} ms (batch of ${predicted.batch_size}), `
       + `heat map ${explained.latency_ms.toFixed(1)} ms`;
     results.hidden = false;
   } catch (e) {
@@ -98,4 +100,5 @@ dropzone.addEventListener('drop', e => {
 for (const type of ['dragover', 'drop']) window.addEventListener(type, e => e.preventDefault());
 modelSelect.addEventListener('change', () => { describeModel(); analyse(); });
 methodSelect.addEventListener('change', analyse);
+ttaSelect.addEventListener('change', analyse);
 loadModels();

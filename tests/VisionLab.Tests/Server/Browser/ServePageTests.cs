@@ -55,6 +55,13 @@ public sealed partial class ServePageTests(ServedLeNet served, Chromium chromium
         await Expect(page.GetByTestId("overlay-title")).ToContainTextAsync("LayerCAM", new() { IgnoreCase = true });
         await Expect(page.GetByTestId("error")).ToBeHiddenAsync();
         await page.ScreenshotAsync(new() { Path = Path.Combine(Chromium.Screenshots, "predict-layercam.png"), FullPage = true });
+
+        var predictions = page.GetByTestId("predictions");
+        await Expect(predictions).ToHaveAttributeAsync("data-tta", "none");
+        await page.GetByTestId("tta").SelectOptionAsync("hflip");
+        await Expect(predictions).ToHaveAttributeAsync("data-tta", "hflip");
+        await Expect(page.GetByTestId("timing")).ToContainTextAsync("averaged with the mirror");
+        await Expect(bars).ToHaveCountAsync(5);
     }
 
     [Fact]
