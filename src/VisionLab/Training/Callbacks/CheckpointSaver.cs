@@ -48,7 +48,8 @@ public sealed class CheckpointSaver(RunFolder run, Func<EpochResult, CheckpointI
     private static List<(string Name, TorchSharp.torch.Tensor Value)>? AveragedWeights(Trainer trainer)
     {
         if (trainer.Plan.Ema is not { } average) return null;
+        using var _ = TorchSharp.torch.no_grad();
         using (average.SwapIn())
-            return trainer.Model.state_dict().Select(kv => (kv.Key, kv.Value.detach().clone())).ToList();
+            return trainer.Model.state_dict().Select(kv => (kv.Key, kv.Value.clone())).ToList();
     }
 }
