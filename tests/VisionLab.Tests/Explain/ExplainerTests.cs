@@ -269,13 +269,14 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
     }
 
     /// <summary>
-    /// The service's native memory lives in dispose scopes: after a warm-up of 100 images, 900 more
+    /// The service's native memory lives in dispose scopes: after a warm-up of 100 images, 3,000 more
     /// leave exactly as many tensors alive (counted before any garbage collection, so nothing is
-    /// left for finalisers to free) and the settled resident set where it was, within what the
-    /// .NET heap's own growth after other tests in the process accounts for (up to 6.4 MB seen).
+    /// left for finalisers to free) and the settled resident set where it was, within what other
+    /// tests running in the same process move it by (up to 13.2 MB seen). Keeping one image's
+    /// activations and gradients (tens of KB for LeNet-5) would add about 100 MB over the 3,000.
     /// </summary>
     [Fact]
-    public void Explaining_a_thousand_images_keeps_resident_memory_flat()
+    public void Explaining_thousands_of_images_keeps_resident_memory_flat()
     {
         var paths = Enumerable.Range(0, 10).Select(i => folder.File($"item{i}.png")).ToList();
         for (int i = 0; i < paths.Count; i++) ExplainImages.WriteFashionMnistPng(paths[i], i);
@@ -285,7 +286,8 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
 
         long tensorsAfterHundred = 0;
         double afterHundred = 0;
-        for (int i = 1; i <= 1000; i++)
+        const int images = 3100;
+        for (int i = 1; i <= images; i++)
         {
             var explained = explainer.Explain(paths[i % paths.Count], methods, ClassSelection.Predicted);
             Assert.Single(explained.Explanations);
@@ -295,13 +297,13 @@ public sealed class ExplainerTests(ITestOutputHelper output) : IDisposable
                 afterHundred = ProcessMemory.SettledResidentMb();
             }
         }
-        long tensorsAfterThousand = LiveTensors;
-        double afterThousand = ProcessMemory.SettledResidentMb();
+        long tensorsAtEnd = LiveTensors;
+        double atEnd = ProcessMemory.SettledResidentMb();
 
-        output.WriteLine($"resident memory after 100 images {afterHundred:F1} MB, after 1,000 {afterThousand:F1} MB; " +
-                         $"live tensors {tensorsAfterHundred} and {tensorsAfterThousand}");
-        Assert.Equal(tensorsAfterHundred, tensorsAfterThousand);
-        Assert.True(afterThousand <= afterHundred + 10, $"resident memory grew from {afterHundred:F1} MB to {afterThousand:F1} MB over 900 images");
+        output.WriteLine($"resident memory after 100 images {afterHundred:F1} MB, after {images:N0} {atEnd:F1} MB; " +
+                         $"live tensors {tensorsAfterHundred} and {tensorsAtEnd}");
+        Assert.Equal(tensorsAfterHundred, tensorsAtEnd);
+        Assert.True(atEnd <= afterHundred + 24, $"resident memory grew from {afterHundred:F1} MB to {atEnd:F1} MB over {images - 100:N0} images");
     }
 
     /// <summary>Tensors made on this thread and not yet disposed.</summary>
