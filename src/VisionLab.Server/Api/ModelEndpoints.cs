@@ -57,9 +57,10 @@ public static class ModelEndpoints
         if (top < 1) throw ApiProblem.BadRequest($"top={top} must be at least 1");
         string tta = upload.Text(request, "tta") ?? "none";
         if (tta is not ("none" or MirrorAveraged.Name)) throw ApiProblem.BadRequest($"tta={tta}: none or {MirrorAveraged.Name}");
+        bool mirrored = tta == MirrorAveraged.Name;
         var input = model.Prepare(upload.Bytes, upload.FileName);
         // The mirror goes through the queue beside the image, so both join the batches of other requests.
-        var results = await Task.WhenAll(tta == MirrorAveraged.Name
+        var results = await Task.WhenAll(mirrored
             ? [model.Queue.ClassifyAsync(input), model.Queue.ClassifyAsync(model.Mirrored(input))]
             : new[] { model.Queue.ClassifyAsync(input) });
         var probabilities = results[0].Probabilities.Select((p, i) => results.Average(r => r.Probabilities[i]));
@@ -67,7 +68,7 @@ public static class ModelEndpoints
             .OrderByDescending(c => c.Probability).ThenBy(c => c.Index).Take(top).ToArray();
         return new PredictResponse(model.Name, upload.FileName, ranked, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             results.Max(r => r.QueueMilliseconds), results.Max(r => r.ComputeMilliseconds), results.Max(r => r.BatchSize),
-            tta == MirrorAveraged.Name ? tta : null);
+            mirrored ? tta : null);
     }
 
     public sealed record ExplainResponse(string Model, string Image, string Method, string Title, string? Layer, ClassProbability Target,

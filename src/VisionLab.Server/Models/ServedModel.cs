@@ -76,9 +76,8 @@ public sealed class ServedModel : IDisposable
     /// test-time augmentation: the flip <see cref="Inference.MirrorAveraged"/> applies to batches.</summary>
     public float[] Mirrored(float[] prepared)
     {
-        int width = Info.EvalTransform.Width;
         var mirrored = (float[])prepared.Clone();
-        for (int row = 0; row < mirrored.Length; row += width) mirrored.AsSpan(row, width).Reverse();
+        VisionLab.Data.Transforms.RandomHorizontalFlip.Mirror<float>(mirrored, Info.EvalTransform.Width);
         return mirrored;
     }
 

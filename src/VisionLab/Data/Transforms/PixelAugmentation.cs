@@ -43,8 +43,13 @@ public sealed record RandomHorizontalFlip(double Probability = 0.5) : IPixelAugm
     public void Apply(Span<byte> image, ImageShape shape, Random random)
     {
         if (random.NextDouble() >= Probability) return;
-        for (int row = 0; row < shape.Channels * shape.Height; row++)
-            image.Slice(row * shape.Width, shape.Width).Reverse();
+        Mirror(image, shape.Width);
+    }
+
+    /// <summary>Reverses every row of every channel of a C×H×W image <paramref name="width"/> wide, in place.</summary>
+    public static void Mirror<T>(Span<T> image, int width)
+    {
+        for (int row = 0; row < image.Length; row += width) image.Slice(row, width).Reverse();
     }
 }
 
@@ -88,6 +93,6 @@ public static class PixelAugmentations
                     throw entry.Unknown(Grammar);
             }
         }
-        return pixels.Count == 0 && normalised.Count == 0 ? PixelAugmentationPlan.None : new PixelAugmentationPlan(pixels, normalised);
+        return new PixelAugmentationPlan(pixels, normalised);
     }
 }
